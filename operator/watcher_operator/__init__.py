@@ -1,0 +1,1 @@
+"""JCode Watcher operator: WatcherInstance custom resources reconciled by Kopf."""
