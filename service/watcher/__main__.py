@@ -1,0 +1,85 @@
+"""Command line: `python -m watcher serve` (and `--help` for every setting)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from watcher import __version__
+from watcher.config import Settings, SettingsError, describe
+
+log = logging.getLogger("watcher")
+
+
+def _settings_epilog() -> str:
+    lines = ["environment (also read from ./.env; flags win over the environment):"]
+    for name, default, doc in describe():
+        lines.append(f"  {name}  (default: {default or 'empty'})")
+        lines.extend(textwrap.wrap(doc, 76, initial_indent="      ", subsequent_indent="      "))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m watcher", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"jcode-watcher {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP service",
+        description="Run the JCode Watcher service.",
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="overrides WATCHER_HOST")
+    serve.add_argument("--port", type=int, help="overrides WATCHER_PORT")
+    serve.add_argument("--db-path", type=Path, help="overrides WATCHER_DB_PATH")
+    return parser
+
+
+def serve(settings: Settings) -> None:
+    from watcher.app import create_app
+    from watcher.logsetup import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    log.info(
+        "jcode-watcher %s on http://%s:%d, database %s",
+        __version__,
+        settings.host,
+        settings.port,
+        settings.db_path.resolve(),
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,  # the observe middleware logs each request once, with its route
+        shutdown_timeout=settings.shutdown_timeout_s,
+        print=None,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"invalid setting: {exc}", file=sys.stderr)
+        return 2
+    overrides = {"host": args.host, "port": args.port, "db_path": args.db_path}
+    settings = dataclasses.replace(
+        settings, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    if args.command == "serve":
+        serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

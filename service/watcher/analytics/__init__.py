@@ -1,0 +1,1 @@
+"""Pure analytics over plain rows: no I/O, no aiohttp, no SQL. Each reproduces CONTRACT §3."""

@@ -1,0 +1,62 @@
+"""Whole-class analytics of one assignment."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from watcher.analytics.churn import churn_by_student
+from watcher.analytics.summary import assignment_summary, average_per_student
+from watcher.api import params
+from watcher.api.render import json_ok
+from watcher.api.state import DATABASE
+from watcher.docs import docs, response_schema
+from watcher.schemas import AssignmentOut, AvgCountOut, ChurnOut, ValidationErrorOut
+from watcher.store import queries
+from watcher.timefmt import window_bound
+
+
+@docs(tags=["assignments"], summary="Class size percentiles, averages and the 7 latest students")
+@response_schema(AssignmentOut, 200)
+async def assignment(request: web.Request) -> web.Response:
+    scope = params.scope_of(request)
+    async with request.app[DATABASE].read() as conn:
+        students = await queries.student_totals(conn, scope)
+        sizes = await queries.size_histogram(conn, scope) if students else []
+    return json_ok(assignment_summary(students, sizes))
+
+
+@docs(
+    tags=["assignments"],
+    summary="Per-student churn (sum of |size change|) with start <= time <= end (KST wall clock)",
+    responses={422: {"schema": ValidationErrorOut, "description": "start/end not a date-time"}},
+)
+@response_schema(ChurnOut, 200)
+async def total_graph_data(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    start = params.path_datetime(request, "start", errors)
+    end = params.path_datetime(request, "end", errors)
+    errors.raise_if_any()
+    assert start is not None and end is not None
+    scope = params.scope_of(request)
+    async with request.app[DATABASE].read() as conn:
+        rows = await queries.window_snapshots(conn, scope, window_bound(start), window_bound(end))
+    return json_ok({"results": churn_by_student(rows)})
+
+
+async def _average(request: web.Request, table: str) -> web.Response:
+    scope = params.scope_of(request)
+    async with request.app[DATABASE].read() as conn:
+        rows, students = await queries.log_counts(conn, table, scope)
+    return json_ok(average_per_student(rows, students))
+
+
+@docs(tags=["assignments"], summary="Builds per student who built at least once")
+@response_schema(AvgCountOut, 200)
+async def build_avg(request: web.Request) -> web.Response:
+    return await _average(request, "buildlog")
+
+
+@docs(tags=["assignments"], summary="Runs per student who ran at least once")
+@response_schema(AvgCountOut, 200)
+async def run_avg(request: web.Request) -> web.Response:
+    return await _average(request, "runlog")

@@ -1,0 +1,67 @@
+"""One error shape for every failure: `{"detail": ...}`, as the original's FastAPI answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from watcher.api.render import json_ok
+from watcher.store.writer import WriterBusyError, WriterClosedError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = "1"
+# The original's wording for the framework's own errors.
+_DETAILS = {404: "Not Found", 405: "Method Not Allowed"}
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+class ValidationFailed(Exception):
+    """Request data that does not fit: rendered as 422 with pydantic-style error entries."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class BadRequest(Exception):
+    """A 400 with a plain message, e.g. the original's interval check."""
+
+
+def error_entry(
+    kind: str, loc: list[str | int], msg: str, value: Any, ctx: dict | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": value}
+    if ctx:
+        entry["ctx"] = ctx
+    return entry
+
+
+def json_error(status: int, detail: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return json_ok({"detail": detail}, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ValidationFailed as exc:
+        return json_error(422, exc.errors)
+    except BadRequest as exc:
+        return json_error(400, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects pass through untouched
+        detail = _DETAILS.get(exc.status) or exc.text or exc.reason
+        headers = {k: v for k, v in exc.headers.items() if k in _KEPT_HEADERS}
+        return json_error(exc.status, detail, headers)
+    except WriterBusyError as exc:
+        detail = f"too many writes waiting ({exc}); retry shortly"
+        return json_error(503, detail, {"Retry-After": RETRY_AFTER_S})
+    except WriterClosedError:
+        return json_error(503, "the service is shutting down", {"Retry-After": RETRY_AFTER_S})
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "Internal Server Error")

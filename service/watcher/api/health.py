@@ -1,0 +1,59 @@
+"""Liveness, readiness, metrics exposition and the original's /docs address."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from watcher.api.render import json_ok
+from watcher.api.state import DATABASE, TELEMETRY
+from watcher.docs import UI_URL, docs, response_schema
+from watcher.schemas import HealthOut
+from watcher.store.migrations import LATEST_VERSION
+
+
+@docs(tags=["operations"], summary="Liveness: the process answers")
+@response_schema(HealthOut, 200)
+async def healthz(request: web.Request) -> web.Response:
+    return json_ok({"status": "ok"})
+
+
+@docs(
+    tags=["operations"],
+    summary="Readiness: database open, schema current, writer running",
+    responses={503: {"schema": HealthOut, "description": "not ready; checks say why"}},
+)
+@response_schema(HealthOut, 200)
+async def readyz(request: web.Request) -> web.Response:
+    database = request.app[DATABASE]
+    checks: dict[str, object] = {
+        "schema_version": database.schema_version,
+        "schema_current": database.schema_version == LATEST_VERSION,
+        "writer_running": database.writer.running,
+    }
+    try:
+        async with database.read() as conn, conn.execute("SELECT 1") as cursor:
+            checks["database"] = (await cursor.fetchone()) == (1,)
+    except Exception as exc:
+        checks["database"] = False
+        checks["database_error"] = str(exc)
+    ready = bool(checks["schema_current"] and checks["writer_running"] and checks["database"])
+    return json_ok(
+        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+    )
+
+
+@docs(
+    tags=["operations"],
+    summary="Prometheus metrics (text exposition format)",
+    produces=["text/plain"],
+)
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[TELEMETRY].exposition()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+
+
+async def docs_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound(UI_URL)

@@ -1,0 +1,88 @@
+"""Collector writes: snapshots (filemon), build and run logs (procmon, the Jupyter hook)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from watcher.api import params
+from watcher.api.render import json_ok
+from watcher.api.state import DATABASE
+from watcher.docs import docs, request_schema, response_schema
+from watcher.schemas import BuildLogIn, MessageOut, RunLogIn, SnapshotIn, ValidationErrorOut
+from watcher.timefmt import store_log_time
+
+_ERRORS = {422: {"schema": ValidationErrorOut, "description": "Invalid path or body"}}
+
+
+@docs(tags=["ingest"], summary="Register a code snapshot (filemon)", responses=_ERRORS)
+@request_schema(SnapshotIn)
+@response_schema(MessageOut, 200)
+async def post_snapshot(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    student_id = params.path_int(request, "student_id", errors)
+    timestamp = params.snapshot_timestamp(request.match_info["timestamp"], errors)
+    body = await params.json_object(request)
+    size = params.body_int(body, "bytes", errors, minimum=0)
+    errors.raise_if_any()
+    scope = params.scope_of(request)
+    row = (
+        scope.class_div,
+        scope.hw_name,
+        student_id,
+        request.match_info["filename"],
+        timestamp,
+        size,
+    )
+    await request.app[DATABASE].writer.submit("snapshot", row)
+    return json_ok({"message": "Snapshot registered successfully"})
+
+
+@docs(tags=["ingest"], summary="Register a compiler run (procmon)", responses=_ERRORS)
+@request_schema(BuildLogIn)
+@response_schema(MessageOut, 200)
+async def post_build_log(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    student_id = params.path_int(request, "student_id", errors)
+    body = await params.json_object(request)
+    fields = _log_fields(body, errors, ("cmdline", "cwd", "binary_path", "target_path"))
+    errors.raise_if_any()
+    scope = params.scope_of(request)
+    row = (
+        scope.class_div, scope.hw_name, student_id, fields["cwd"], fields["binary_path"],
+        fields["cmdline"], fields["exit_code"], fields["target_path"], fields["timestamp"],
+    )  # fmt: skip
+    await request.app[DATABASE].writer.submit("buildlog", row)
+    return json_ok({"message": "Build log registered successfully"})
+
+
+@docs(tags=["ingest"], summary="Register a program run (procmon, Jupyter hook)", responses=_ERRORS)
+@request_schema(RunLogIn)
+@response_schema(MessageOut, 200)
+async def post_run_log(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    student_id = params.path_int(request, "student_id", errors)
+    body = await params.json_object(request)
+    fields = _log_fields(body, errors, ("cmdline", "cwd", "target_path", "process_type"))
+    errors.raise_if_any()
+    scope = params.scope_of(request)
+    row = (
+        scope.class_div, scope.hw_name, student_id, fields["cmdline"], fields["exit_code"],
+        fields["cwd"], fields["target_path"], fields["process_type"], fields["timestamp"],
+    )  # fmt: skip
+    await request.app[DATABASE].writer.submit("runlog", row)
+    return json_ok({"message": "Run log registered successfully"})
+
+
+def _log_fields(body, errors: params.Errors, text_fields: tuple[str, ...]) -> dict:
+    """The fields both log kinds share, in the order pydantic would report their errors."""
+    fields: dict = {"timestamp": None}
+    moment = params.body_datetime(body, "timestamp", errors)
+    if moment is not None:
+        try:
+            fields["timestamp"] = store_log_time(moment)
+        except ValueError as exc:
+            errors.add("datetime_parsing", ["body", "timestamp"], str(exc), body["timestamp"])
+    fields["exit_code"] = params.body_int(body, "exit_code", errors)
+    for name in text_fields:
+        fields[name] = params.body_str(body, name, errors)
+    return fields

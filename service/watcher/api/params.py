@@ -1,0 +1,215 @@
+"""Turning path, query and body values into typed values, or pydantic-style 422 entries.
+
+The original validated with pydantic v2 (lax mode); clients only look at the status, but the error
+entries keep its `type`/`loc`/`msg`/`input` shape so logs and tooling read the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from watcher.api.errors import BadRequest, ValidationFailed, error_entry
+from watcher.store.queries import Scope
+from watcher.timefmt import snapshot_timestamp_to_kst
+
+_INT_RE = re.compile(r"\s*[+-]?\d+\s*")
+_NUMBER_RE = re.compile(r"\s*[+-]?\d+(\.\d+)?\s*")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_RE = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt _](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+# Unix times above this are milliseconds (pydantic's rule).
+_MS_THRESHOLD = 2e10
+
+INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+
+
+class Errors:
+    """Collects every problem of a request, so one 422 names them all."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self.entries.append(error_entry(*args, **kwargs))
+
+    def raise_if_any(self) -> None:
+        if self.entries:
+            raise ValidationFailed(self.entries)
+
+
+def parse_int_text(raw: str, loc: list[str | int], errors: Errors) -> int | None:
+    if _INT_RE.fullmatch(raw):
+        return int(raw)
+    errors.add("int_parsing", loc, INT_PARSING, raw)
+    return None
+
+
+def path_int(request: web.Request, name: str, errors: Errors) -> int | None:
+    return parse_int_text(request.match_info[name], ["path", name], errors)
+
+
+def scope_of(request: web.Request) -> Scope:
+    return Scope(request.match_info["class_div"], request.match_info["hw_name"])
+
+
+def student_path(request: web.Request) -> tuple[Scope, int]:
+    """The `{class_div}/{hw_name}/{student_id}` every per-student route starts with."""
+    errors = Errors()
+    student_id = path_int(request, "student_id", errors)
+    errors.raise_if_any()
+    assert student_id is not None
+    return scope_of(request), student_id
+
+
+def snapshot_timestamp(raw: str, errors: Errors) -> str | None:
+    try:
+        return snapshot_timestamp_to_kst(raw)
+    except ValueError as exc:
+        errors.add("timestamp_format", ["path", "timestamp"], str(exc), raw)
+        return None
+
+
+def positive_interval(request: web.Request) -> int:
+    errors = Errors()
+    interval = path_int(request, "interval", errors)
+    errors.raise_if_any()
+    assert interval is not None
+    if interval <= 0:
+        raise BadRequest("Interval must be a positive integer.")
+    return interval
+
+
+def parse_datetime(value: Any) -> datetime:
+    """pydantic's lax datetime: ISO 8601 text, a date, or Unix seconds/milliseconds."""
+    if isinstance(value, bool):
+        raise TypeError("not a datetime")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        raise TypeError("not a datetime")
+    text = value.strip()
+    if _NUMBER_RE.fullmatch(text):
+        return _from_epoch(float(text))
+    if _DATE_RE.fullmatch(text):
+        return datetime.fromisoformat(text)
+    match = _DATETIME_RE.fullmatch(text)
+    if not match:
+        raise ValueError("expected an ISO 8601 date-time such as 2025-03-10T15:00:00")
+    date, clock, offset = match.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset or ""
+    if offset and ":" not in offset:
+        offset = offset[:3] + ":" + (offset[3:] or "00")
+    return datetime.fromisoformat(f"{date}T{clock}{offset}")
+
+
+def _from_epoch(seconds: float) -> datetime:
+    if abs(seconds) > _MS_THRESHOLD:
+        seconds /= 1000
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def path_datetime(request: web.Request, name: str, errors: Errors) -> datetime | None:
+    raw = request.match_info[name]
+    try:
+        return parse_datetime(raw)
+    except (TypeError, ValueError, OverflowError) as exc:
+        msg = f"Input should be a valid datetime or date, {exc}"
+        errors.add("datetime_from_date_parsing", ["path", name], msg, raw)
+        return None
+
+
+def query_limit(request: web.Request, cap: int) -> int:
+    """`?limit=N` (the portal sends 1000), never more than the configured cap."""
+    raw = request.query.get("limit")
+    if raw is None:
+        return cap
+    errors = Errors()
+    limit = parse_int_text(raw, ["query", "limit"], errors)
+    if limit is not None and limit < 1:
+        errors.add("greater_than_equal", ["query", "limit"], "Input should be >= 1", raw, {"ge": 1})
+    errors.raise_if_any()
+    assert limit is not None
+    return min(limit, cap)
+
+
+async def json_object(request: web.Request) -> Mapping[str, Any]:
+    """The request body as a JSON object, or a 422 like FastAPI's for a missing/bad body."""
+    raw = await request.read()
+    if not raw.strip():
+        raise ValidationFailed([error_entry("missing", ["body"], "Field required", None)])
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        position = getattr(exc, "pos", 0)
+        raise ValidationFailed(
+            [
+                error_entry(
+                    "json_invalid", ["body", position], "JSON decode error", {}, {"error": str(exc)}
+                )
+            ]
+        ) from None
+    if not isinstance(body, dict):
+        msg = "Input should be a valid dictionary or object to extract fields from"
+        raise ValidationFailed([error_entry("model_attributes_type", ["body"], msg, body)])
+    return body
+
+
+def body_int(body: Mapping[str, Any], name: str, errors: Errors, minimum: int | None = None):
+    loc: list[str | int] = ["body", name]
+    if name not in body:
+        errors.add("missing", loc, "Field required", None)
+        return None
+    value = body[name]
+    result: int | None = None
+    if isinstance(value, bool) or value is None:
+        errors.add("int_type", loc, "Input should be a valid integer", value)
+    elif isinstance(value, int):
+        result = value
+    elif isinstance(value, float):
+        if value.is_integer():
+            result = int(value)
+        else:
+            msg = "Input should be a valid integer, got a number with a fractional part"
+            errors.add("int_from_float", loc, msg, value)
+    elif isinstance(value, str):
+        result = parse_int_text(value, loc, errors)
+    else:
+        errors.add("int_type", loc, "Input should be a valid integer", value)
+    if result is not None and minimum is not None and result < minimum:
+        msg = f"Input should be greater than or equal to {minimum}"
+        errors.add("greater_than_equal", loc, msg, value, {"ge": minimum})
+        return None
+    return result
+
+
+def body_str(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
+    if name not in body:
+        errors.add("missing", ["body", name], "Field required", None)
+        return None
+    value = body[name]
+    if not isinstance(value, str):
+        errors.add("string_type", ["body", name], "Input should be a valid string", value)
+        return None
+    return value
+
+
+def body_datetime(body: Mapping[str, Any], name: str, errors: Errors) -> datetime | None:
+    loc: list[str | int] = ["body", name]
+    if name not in body:
+        errors.add("missing", loc, "Field required", None)
+        return None
+    value = body[name]
+    try:
+        return parse_datetime(value)
+    except TypeError:
+        errors.add("datetime_type", loc, "Input should be a valid datetime", value)
+    except (ValueError, OverflowError) as exc:
+        errors.add("datetime_parsing", loc, f"Input should be a valid datetime, {exc}", value)
+    return None

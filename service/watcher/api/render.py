@@ -1,0 +1,15 @@
+"""JSON responses byte-compatible with the original (compact, UTF-8, no charset parameter)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+
+def json_ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return web.Response(
+        body=body.encode(), status=status, content_type="application/json", headers=headers
+    )

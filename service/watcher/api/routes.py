@@ -1,0 +1,41 @@
+"""Every route, registered in the original's order (CONTRACT §1.6).
+
+The order is part of the contract: paths overlap (`/api/assignment/os-1/hw1` also fits
+`/api/{class_div}/{hw_name}/{student_id}`) and the first registered shape wins. Parameters match any
+segment; a value that does not parse (a non-numeric student id) is a 422, never a fall-through to a
+later route — exactly as FastAPI behaved.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from watcher.api import assignments, health, ingest, logs, selection, students
+
+STUDENT = "/api/{class_div}/{hw_name}/{student_id}"
+
+
+def setup_routes(app: web.Application) -> None:
+    add = app.router.add_route
+    add("POST", STUDENT + "/logs/build", ingest.post_build_log)
+    add("POST", STUDENT + "/logs/run", ingest.post_run_log)
+    add("GET", "/api/snapshot_avg/{class_div}/{hw_name}/{student_id}/{filename}",
+        students.file_snapshot_avg)  # fmt: skip
+    add("GET", "/api/assignments/snapshot_avg/{class_div}/{hw_name}/{student_id}",
+        students.assignment_snapshot_avg)  # fmt: skip
+    add("GET", "/api/graph_data/{class_div}/{hw_name}/{student_id}/{interval}", students.graph_data)
+    add("GET", STUDENT + "/logs/build", logs.build_logs)
+    add("GET", STUDENT + "/logs/run", logs.run_logs)
+    add("GET", "/api/assignment/{class_div}/{hw_name}", assignments.assignment)
+    add("GET", "/api/total_graph_data/{class_div}/{hw_name}/{start}/{end}",
+        assignments.total_graph_data)  # fmt: skip
+    add("GET", "/api/build_avg/{class_div}/{hw_name}", assignments.build_avg)
+    add("GET", "/api/run_avg/{class_div}/{hw_name}", assignments.run_avg)
+    add("POST", STUDENT + "/{filename}/{timestamp}", ingest.post_snapshot)
+    add("GET", STUDENT, selection.list_files)
+    add("GET", STUDENT + "/{filename}", selection.list_file_timestamps)
+    add("GET", "/metrics", health.metrics)
+    # Not in the original: operations endpoints and the docs' old address.
+    add("GET", "/healthz", health.healthz)
+    add("GET", "/readyz", health.readyz)
+    add("GET", "/docs", health.docs_redirect)

@@ -1,0 +1,13 @@
+"""Typed application state shared by the handlers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from watcher.config import Settings
+from watcher.store.database import Database
+from watcher.telemetry import Telemetry
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+TELEMETRY = web.AppKey("telemetry", Telemetry)

@@ -1,0 +1,68 @@
+"""The one module that imports aiohttp-apispec.
+
+Keeping every import here means the maintained, API-compatible fork `aiohttp-apigami` can replace it
+by changing the import line below and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from aiohttp_apispec import docs, request_schema, response_schema, setup_aiohttp_apispec
+
+from watcher import __version__
+
+__all__ = ["docs", "request_schema", "response_schema", "setup_docs", "string_list"]
+
+SPEC_URL = "/api/docs/swagger.json"
+UI_URL = "/api/docs"
+
+# aiohttp-apispec documents every path parameter as a string; these are not.
+_PATH_PARAMETER_TYPES: dict[str, dict[str, Any]] = {
+    "student_id": {"type": "integer", "description": "student number"},
+    "interval": {"type": "integer", "description": "bucket width in minutes, > 0"},
+    "start": {"type": "string", "format": "date-time", "description": "KST wall clock"},
+    "end": {"type": "string", "format": "date-time", "description": "KST wall clock, inclusive"},
+    "timestamp": {
+        "type": "string",
+        "pattern": r"^\d{8}_\d{6}(\..*)?$",
+        "description": "collector UTC time YYYYMMDD_HHMMSS, optionally .suffix",
+    },
+}
+_STRING_LIST = "x-watcher-string-list"
+
+
+def string_list(description: str) -> dict[str, Any]:
+    """A 200 response that is a JSON array of strings (not expressible as a marshmallow Schema)."""
+    return {"200": {"description": description, _STRING_LIST: True}}
+
+
+def setup_docs(app: web.Application) -> None:
+    """Swagger UI at /api/docs (served from the package's own files: works offline)."""
+    setup_aiohttp_apispec(
+        app,
+        title="JCode Watcher API",
+        version=__version__,
+        info={
+            "description": "Collector ingest (legacy paths, wire-compatible with the original "
+            "backend), per-student and per-assignment analytics, health and metrics."
+        },
+        url=SPEC_URL,
+        swagger_path=UI_URL,
+        static_path="/api/docs/static",
+    )
+    # Runs after aiohttp-apispec's own startup hook has built the document.
+    app.on_startup.append(_refine_spec)
+
+
+async def _refine_spec(app: web.Application) -> None:
+    spec = app["swagger_dict"]
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] in _PATH_PARAMETER_TYPES:
+                    parameter.update(_PATH_PARAMETER_TYPES[parameter["name"]])
+            for response in operation.get("responses", {}).values():
+                if response.pop(_STRING_LIST, False):
+                    response["schema"] = {"type": "array", "items": {"type": "string"}}

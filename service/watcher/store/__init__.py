@@ -1,0 +1,1 @@
+"""The only code that speaks SQL: connections, migrations, the batching writer and the queries."""

@@ -1,0 +1,143 @@
+"""The single writer: concurrent writes are grouped into one transaction (group commit).
+
+Every POST hands its row to `Writer.submit` and waits. The writer takes everything queued (up to
+`batch_max`), inserts it in one transaction, commits, and only then answers each waiting request, so
+a 200 always means the row is on disk. While one batch commits the next one fills up, which is where
+the speed comes from: one fsync serves hundreds of requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+INSERTS: Mapping[str, str] = {
+    "snapshot": "INSERT INTO snapshot (class_div, hw_name, student_id, filename, timestamp,"
+    " file_size) VALUES (?, ?, ?, ?, ?, ?)",
+    "buildlog": "INSERT INTO buildlog (class_div, hw_name, student_id, cwd, binary_path, cmdline,"
+    " exit_code, target_path, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "runlog": "INSERT INTO runlog (class_div, hw_name, student_id, cmdline, exit_code, cwd,"
+    " target_path, process_type, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+}
+
+
+class WriterBusyError(Exception):
+    """The queue is full: the caller should answer 503 and let the client retry."""
+
+
+class WriterClosedError(Exception):
+    """The writer is shutting down and takes no more writes."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    table: str
+    values: tuple
+    done: asyncio.Future[None]
+
+
+BatchObserver = Callable[[Mapping[str, int]], None]
+
+
+class Writer:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        batch_max: int,
+        batch_delay_s: float,
+        queue_max: int,
+        on_commit: BatchObserver | None = None,
+    ) -> None:
+        self._conn = conn
+        self._batch_max = batch_max
+        self._batch_delay_s = batch_delay_s
+        self._queue_max = queue_max
+        self._on_commit = on_commit
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._accepting = False
+
+    @property
+    def running(self) -> bool:
+        return self._accepting and self._task is not None and not self._task.done()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        self._accepting = True
+        self._task = asyncio.create_task(self._run(), name="watcher-writer")
+
+    async def submit(self, table: str, values: tuple) -> None:
+        """Queue one row and return once the transaction holding it has committed."""
+        if table not in INSERTS:
+            raise KeyError(table)
+        if not self.running:
+            raise WriterClosedError("the writer is not running")
+        if self._queue.qsize() >= self._queue_max:
+            raise WriterBusyError(f"{self._queue_max} writes are already waiting")
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(table, values, done))
+        await done
+
+    async def close(self) -> None:
+        """Stop taking writes, commit everything already queued, then stop."""
+        if self._task is None:
+            return
+        self._accepting = False
+        self._queue.put_nowait(None)
+        await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            if self._batch_delay_s:
+                await asyncio.sleep(self._batch_delay_s)
+            batch = [first]
+            while len(batch) < self._batch_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        rows: dict[str, list[tuple]] = defaultdict(list)
+        for item in batch:
+            rows[item.table].append(item.values)
+        try:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table, values in rows.items():
+                    await self._conn.executemany(INSERTS[table], values)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self._conn.execute("ROLLBACK")
+                raise
+        except Exception as exc:
+            log.exception("write batch of %d failed", len(batch))
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_exception(exc)
+            return
+        for item in batch:
+            if not item.done.done():
+                item.done.set_result(None)
+        if self._on_commit is not None:
+            self._on_commit({table: len(values) for table, values in rows.items()})
