@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from watcher.api.render import json_ok
 from watcher.api.state import DATABASE, TELEMETRY
 from watcher.docs import UI_URL, docs, response_schema
 from watcher.schemas import HealthOut
 from watcher.store.migrations import LATEST_VERSION
+
+# The classic text format, as the original served it (prometheus_client >= 0.22 would say 1.0.0).
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @docs(tags=["operations"], summary="Liveness: the process answers")
@@ -51,7 +53,7 @@ async def readyz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     body = request.app[TELEMETRY].exposition()
     response = web.Response(body=body)
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    response.headers["Content-Type"] = METRICS_CONTENT_TYPE
     return response
 
 

@@ -1,0 +1,96 @@
+"""The database: survives restarts, upgrades every earlier schema, adopts the original's file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.service.helpers import db_rows, snapshot_url
+from watcher.app import create_app
+from watcher.config import Settings
+from watcher.store.migrations import LATEST_VERSION, MIGRATIONS
+
+# The DDL SQLModel generated for the original backend (CONTRACT §2), and rows as it wrote them.
+ORIGINAL_SCHEMA = """
+CREATE TABLE snapshot (id INTEGER NOT NULL, class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL,
+    student_id INTEGER NOT NULL, filename VARCHAR NOT NULL, timestamp VARCHAR NOT NULL,
+    file_size INTEGER NOT NULL, PRIMARY KEY (id));
+CREATE TABLE buildlog (id INTEGER NOT NULL, class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL,
+    student_id INTEGER NOT NULL, cwd VARCHAR NOT NULL, binary_path VARCHAR NOT NULL,
+    cmdline VARCHAR NOT NULL, exit_code INTEGER NOT NULL, target_path VARCHAR NOT NULL,
+    timestamp DATETIME NOT NULL, PRIMARY KEY (id));
+CREATE TABLE runlog (id INTEGER NOT NULL, class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL,
+    student_id INTEGER NOT NULL, cmdline VARCHAR NOT NULL, exit_code INTEGER NOT NULL,
+    cwd VARCHAR NOT NULL, target_path VARCHAR NOT NULL, process_type VARCHAR NOT NULL,
+    timestamp DATETIME NOT NULL, PRIMARY KEY (id));
+INSERT INTO snapshot VALUES (1, 'os-1', 'hw1', 202012345, 'main.c', '20250310_150000', 100);
+INSERT INTO snapshot VALUES (2, 'os-1', 'hw1', 202012345, 'main.c', '20250310_150130', 150);
+INSERT INTO buildlog VALUES (1, 'os-1', 'hw1', 202012345, '/w', '/b', 'gcc main.c', 1, '/t',
+    '2025-03-10 15:04:00.000000');
+"""
+
+
+def _database_at(path, version: int) -> None:
+    """A database as release `version` left it (0 = the original backend's file)."""
+    conn = sqlite3.connect(path)
+    conn.executescript(ORIGINAL_SCHEMA)
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+
+
+async def test_data_survives_a_restart(aiohttp_client, settings, db_path):
+    client = await aiohttp_client(create_app(settings))
+    url = snapshot_url("os-1", "hw1", "1", "main.c", "20250310_060000")
+    assert (await client.post(url, json={"bytes": 42})).status == 200
+    await client.close()
+
+    client = await aiohttp_client(create_app(settings))
+    body = await (await client.get("/api/snapshot_avg/os-1/hw1/1/main.c")).json()
+    assert body == {"snapshot_avg": 1, "snapshot_size_avg": 42.0}
+
+
+@pytest.mark.parametrize("version", range(LATEST_VERSION))
+async def test_every_earlier_schema_is_upgraded_in_place(aiohttp_client, db_path, version):
+    _database_at(db_path, version)
+    client = await aiohttp_client(create_app(Settings(db_path=db_path)))
+    assert db_rows(db_path, "PRAGMA user_version") == [(LATEST_VERSION,)]
+    assert db_rows(db_path, "PRAGMA integrity_check") == [("ok",)]
+    indexes = {
+        name for (name,) in db_rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    assert {"snapshot_by_student", "snapshot_by_time", "buildlog_by_student"} <= indexes
+    # Old rows read back through the API, new rows go in beside them.
+    body = await (await client.get("/api/os-1/hw1/202012345/main.c")).json()
+    assert body == ["20250310_150000", "20250310_150130"]
+    logs = await (await client.get("/api/os-1/hw1/202012345/logs/build")).json()
+    assert logs[0]["timestamp"] == "2025-03-10T15:04:00"
+    url = snapshot_url("os-1", "hw1", "202012345", "main.c", "20250310_061200")
+    assert (await client.post(url, json={"bytes": 120})).status == 200
+    body = await (await client.get("/api/snapshot_avg/os-1/hw1/202012345/main.c")).json()
+    assert body == {"snapshot_avg": 3, "snapshot_size_avg": 123.33}
+
+
+async def test_a_newer_schema_is_refused(aiohttp_client, db_path):
+    _database_at(db_path, LATEST_VERSION)
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this release"):
+        await aiohttp_client(create_app(Settings(db_path=db_path)))
+
+
+async def test_wal_and_pragmas(client, db_path):
+    assert db_rows(db_path, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_database_directory_is_created(aiohttp_client, tmp_path):
+    path = tmp_path / "nested" / "dir" / "watcher.db"
+    client = await aiohttp_client(create_app(Settings(db_path=path)))
+    assert (await client.get("/readyz")).status == 200
+    assert path.exists()
