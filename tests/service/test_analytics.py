@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from watcher.analytics.churn import churn_by_student
-from watcher.analytics.numbers import percentile_from_counts, round2
-from watcher.analytics.summary import StudentTotals, assignment_summary
+from watcher.analytics.numbers import percentile_from_counts, round2, value_at
+from watcher.analytics.summary import StudentTotals, assignment_summary, percentile_indexes
 from watcher.analytics.trends import code_size_trends
 
 
@@ -61,7 +61,8 @@ def test_top_7_order_and_ties():
         StudentTotals(2, 1, 5, "20250310_130000", 5, first_seen=2),
     ] + [StudentTotals(10 + i, 1, 1, f"20250301_0{i}0000", 1, first_seen=10 + i) for i in range(6)]
     counts = sorted(Counter([10, 10, 20, 5, 1, 1, 1, 1, 1, 1]).items())
-    summary = assignment_summary(students, counts)
+    sizes_at = {i: value_at(counts, i) for i in percentile_indexes(10)}
+    summary = assignment_summary(students, sizes_at)
     assert [s["student_num"] for s in summary["top_7"]] == [2, 1, 3, 15, 14, 13, 12]
     assert summary["avg_num"] == round2(10 / 9)
 
@@ -80,9 +81,11 @@ def test_trends_buckets_are_anchored_at_the_first_snapshot():
     ]
 
 
-def test_churn_counts_every_change_per_file_from_its_baseline():
-    rows = [(1, "a.c", 10), (1, "a.c", 30), (1, "a.c", 0), (1, "b.c", 99), (2, "a.c", 7)]
-    assert churn_by_student(rows) == [
+def test_churn_is_last_minus_first_running_churn_per_file():
+    # (student, running churn at first and last save in the window); None = no save in it.
+    files = [(1, 10, 60), (1, 5, 5), (2, None, None), (3, 0, 0), (4, 7, 9), (4, None, None)]
+    assert churn_by_student(files) == [
         {"student_num": 1, "size_change": 50.0},
-        {"student_num": 2, "size_change": 0.0},
+        {"student_num": 3, "size_change": 0.0},
+        {"student_num": 4, "size_change": 2.0},
     ]

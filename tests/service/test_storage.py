@@ -63,7 +63,7 @@ async def test_every_earlier_schema_is_upgraded_in_place(aiohttp_client, db_path
     indexes = {
         name for (name,) in db_rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'index'")
     }
-    assert {"snapshot_by_student", "snapshot_by_time", "buildlog_by_student"} <= indexes
+    assert {"snapshot_by_file", "snapshot_by_student_time", "buildlog_by_student"} <= indexes
     # Old rows read back through the API, new rows go in beside them.
     body = await (await client.get("/api/os-1/hw1/202012345/main.c")).json()
     assert body == ["20250310_150000", "20250310_150130"]

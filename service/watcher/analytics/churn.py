@@ -5,23 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def churn_by_student(rows: Iterable[tuple[int, str, int]]) -> list[dict]:
-    """Rows are (student_id, filename, size) ordered by student, file, time.
+def churn_by_student(files: Iterable[tuple[int, int | None, int | None]]) -> list[dict]:
+    """Files are (student_id, running churn at the first and at the last save in the window),
+    ordered by student; a file with no save in the window has None for both.
 
-    Each file's first snapshot in the window is its baseline; every later one adds
-    |size - previous size|. A student with snapshots but no change still appears, with 0.0.
+    Each file's first save in the window is its baseline, every later one adds |size - previous
+    size|: that is last - first of the running churn. A student with saves in the window but no
+    change still appears, with 0.0; one with no save in the window does not.
     """
     results: list[dict] = []
-    current_student = None
-    current_file = None
-    previous_size = 0
-    for student_id, filename, size in rows:
-        if student_id != current_student:
+    for student_id, first, last in files:
+        if first is None or last is None:
+            continue
+        if not results or results[-1]["student_num"] != student_id:
             results.append({"student_num": student_id, "size_change": 0.0})
-            current_student, current_file = student_id, None
-        if filename != current_file:
-            current_file = filename
-        else:
-            results[-1]["size_change"] += float(abs(size - previous_size))
-        previous_size = size
+        results[-1]["size_change"] += float(last - first)
     return results

@@ -11,24 +11,31 @@ def round2(value: float) -> float:
     return round(value * 100) / 100
 
 
-def percentile_from_counts(counts: Sequence[tuple[int, int]], percent: float) -> float:
-    """numpy.percentile(values, percent) (linear method) over a value histogram.
-
-    `counts` is ascending (value, occurrences). Works on a histogram so the caller never has to
-    materialise every row of a class.
-    """
-    total = sum(n for _, n in counts)
-    if total == 0:
+def percentile_positions(total: int, percent: float) -> tuple[int, int, float]:
+    """numpy's linear method: the two sorted positions to blend, and the weight of the upper one."""
+    if total <= 0:
         raise ValueError("percentile of no values")
     position = (percent / 100) * (total - 1)
     below = math.floor(position)
-    fraction = position - below
-    low = _value_at(counts, below)
-    high = _value_at(counts, min(below + 1, total - 1))
-    return _lerp(low, high, fraction)
+    return below, min(below + 1, total - 1), position - below
 
 
-def _value_at(counts: Sequence[tuple[int, int]], index: int) -> int:
+def interpolate(low: float, high: float, t: float) -> float:
+    """numpy's lerp: from the nearer end, which keeps results monotonic."""
+    diff = high - low
+    if t >= 0.5:
+        return high - diff * (1 - t)
+    return low + diff * t
+
+
+def percentile_from_counts(counts: Sequence[tuple[int, int]], percent: float) -> float:
+    """numpy.percentile(values, percent) over an ascending (value, occurrences) histogram."""
+    below, above, fraction = percentile_positions(sum(n for _, n in counts), percent)
+    return interpolate(value_at(counts, below), value_at(counts, above), fraction)
+
+
+def value_at(counts: Sequence[tuple[int, int]], index: int) -> int:
+    """The value at sorted position `index` of an ascending (value, occurrences) histogram."""
     seen = 0
     for value, n in counts:
         seen += n
@@ -37,9 +44,11 @@ def _value_at(counts: Sequence[tuple[int, int]], index: int) -> int:
     raise IndexError(index)
 
 
-def _lerp(low: float, high: float, t: float) -> float:
-    # numpy interpolates from the nearer end to keep the result monotonic; do the same.
-    diff = high - low
-    if t >= 0.5:
-        return high - diff * (1 - t)
-    return low + diff * t
+def locate(counts: Sequence[tuple[int, int]], index: int) -> tuple[int, int]:
+    """(key, position within it) of sorted position `index` in an ascending (key, n) histogram."""
+    seen = 0
+    for key, n in counts:
+        if index < seen + n:
+            return key, index - seen
+        seen += n
+    raise IndexError(index)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from watcher.analytics.numbers import percentile_from_counts, round2
+from watcher.analytics.numbers import interpolate, percentile_positions, round2
 
 TOP_N = 7
 
@@ -22,9 +22,20 @@ class StudentTotals:
     first_seen: int  # rowid of the student's first snapshot: the original's tie-break order
 
 
-def assignment_summary(
-    students: Sequence[StudentTotals], size_counts: Sequence[tuple[int, int]]
-) -> dict:
+PERCENTILES = (90, 50)
+
+
+def percentile_indexes(total: int) -> set[int]:
+    """Sorted positions of the size distribution the summary needs (at most four)."""
+    indexes: set[int] = set()
+    for percent in PERCENTILES:
+        below, above, _ = percentile_positions(total, percent)
+        indexes.update((below, above))
+    return indexes
+
+
+def assignment_summary(students: Sequence[StudentTotals], sizes_at: Mapping[int, int]) -> dict:
+    """`sizes_at` maps each position of `percentile_indexes(total snapshots)` to its size."""
     if not students:
         return {
             "percentile_90": None,
@@ -37,11 +48,16 @@ def assignment_summary(
     in_first_seen_order = sorted(students, key=lambda s: s.first_seen)
     newest_first = sorted(in_first_seen_order, key=lambda s: s.latest_timestamp, reverse=True)
     student_means = [round2(s.total_bytes / s.snapshots) for s in students]
+    total = sum(s.snapshots for s in students)
+    percentiles = {}
+    for percent in PERCENTILES:
+        below, above, fraction = percentile_positions(total, percent)
+        percentiles[percent] = round2(interpolate(sizes_at[below], sizes_at[above], fraction))
     return {
-        "percentile_90": round2(percentile_from_counts(size_counts, 90)),
-        "percentile_50": round2(percentile_from_counts(size_counts, 50)),
+        "percentile_90": percentiles[90],
+        "percentile_50": percentiles[50],
         "avg_bytes": round2(sum(student_means) / len(student_means)),
-        "avg_num": round2(sum(s.snapshots for s in students) / len(students)),
+        "avg_num": round2(total / len(students)),
         "top_7": [
             {
                 "student_num": s.student_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.analytics.churn import churn_by_student
-from watcher.analytics.summary import assignment_summary, average_per_student
+from watcher.analytics.summary import assignment_summary, average_per_student, percentile_indexes
 from watcher.api import params
 from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
@@ -21,7 +21,8 @@ async def assignment(request: web.Request) -> web.Response:
     scope = params.scope_of(request)
     async with request.app[DATABASE].read() as conn:
         students = await queries.student_totals(conn, scope)
-        sizes = await queries.size_histogram(conn, scope) if students else []
+        positions = percentile_indexes(sum(s.snapshots for s in students)) if students else ()
+        sizes = await queries.sizes_at(conn, scope, positions)
     return json_ok(assignment_summary(students, sizes))
 
 
@@ -39,8 +40,8 @@ async def total_graph_data(request: web.Request) -> web.Response:
     assert start is not None and end is not None
     scope = params.scope_of(request)
     async with request.app[DATABASE].read() as conn:
-        rows = await queries.window_snapshots(conn, scope, window_bound(start), window_bound(end))
-    return json_ok({"results": churn_by_student(rows)})
+        files = await queries.window_churn(conn, scope, window_bound(start), window_bound(end))
+    return json_ok({"results": churn_by_student(files)})
 
 
 async def _average(request: web.Request, table: str) -> web.Response:

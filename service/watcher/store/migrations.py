@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from watcher.store import aggregates
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the original's tables, column for column.
     (
@@ -43,6 +45,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX IF NOT EXISTS runlog_by_student
             ON runlog (class_div, hw_name, student_id, timestamp)""",
     ),
+    # 3: maintained aggregates, so no analytics route reads an assignment's whole history.
+    aggregates.TABLES + aggregates.INDEXES + aggregates.REBUILD + aggregates.TRIGGERS,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

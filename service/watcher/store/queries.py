@@ -1,13 +1,16 @@
-"""Read queries. Each returns plain tuples or dataclasses; every one is served by an index."""
+"""Read queries. Each returns plain tuples or dataclasses and is served by an index or by the
+maintained aggregates (store/aggregates.py): none reads an assignment's whole history."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
+from watcher.analytics.numbers import locate
 from watcher.analytics.summary import StudentTotals
+from watcher.store.aggregates import BUCKET_SHIFT
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,10 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[t
         return list(await cursor.fetchall())
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence) -> tuple:
+async def _first(conn: aiosqlite.Connection, sql: str, params: Sequence) -> tuple | None:
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
-    assert row is not None, "aggregate queries always return a row"
-    return tuple(row)
+    return tuple(row) if row is not None else None
 
 
 # --- selection -------------------------------------------------------------------------------
@@ -36,7 +38,7 @@ async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence) -> tuple:
 async def filenames(conn: aiosqlite.Connection, scope: Scope, student_id: int) -> list[str]:
     rows = await _all(
         conn,
-        "SELECT DISTINCT filename FROM snapshot"
+        "SELECT filename FROM file_state"
         " WHERE class_div = ? AND hw_name = ? AND student_id = ? ORDER BY filename",
         (scope.class_div, scope.hw_name, student_id),
     )
@@ -61,13 +63,13 @@ async def file_timestamps(
 async def file_size_totals(
     conn: aiosqlite.Connection, scope: Scope, student_id: int, filename: str
 ) -> tuple[int, int | None]:
-    count, total = await _one(
+    row = await _first(
         conn,
-        "SELECT COUNT(*), SUM(file_size) FROM snapshot WHERE class_div = ? AND hw_name = ?"
+        "SELECT snapshots, total_bytes FROM file_state WHERE class_div = ? AND hw_name = ?"
         " AND student_id = ? AND filename = ?",
         (scope.class_div, scope.hw_name, student_id, filename),
     )
-    return count, total
+    return (row[0], row[1]) if row else (0, None)
 
 
 async def student_activity(
@@ -75,19 +77,21 @@ async def student_activity(
 ) -> tuple[int, int | None, str | None, list[str]]:
     """(count, total bytes, first timestamp, the two newest timestamps) over all files."""
     key = (scope.class_div, scope.hw_name, student_id)
-    count, total, first = await _one(
+    row = await _first(
         conn,
-        "SELECT COUNT(*), SUM(file_size), MIN(timestamp) FROM snapshot"
+        "SELECT snapshots, total_bytes, first_timestamp FROM student_state"
         " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
         key,
     )
+    if row is None:
+        return 0, None, None, []
     newest = await _all(
         conn,
         "SELECT timestamp FROM snapshot WHERE class_div = ? AND hw_name = ? AND student_id = ?"
         " ORDER BY timestamp DESC LIMIT 2",
         key,
     )
-    return count, total, first, [r[0] for r in newest]
+    return row[0], row[1], row[2], [r[0] for r in newest]
 
 
 async def student_snapshots(
@@ -104,13 +108,15 @@ async def student_snapshots(
 
 BUILD_COLUMNS = ("binary_path", "cmdline", "exit_code", "cwd", "target_path", "timestamp")
 RUN_COLUMNS = ("cmdline", "exit_code", "cwd", "target_path", "process_type", "timestamp")
+_LOG_COLUMNS = {"buildlog": BUILD_COLUMNS, "runlog": RUN_COLUMNS}
+_LOG_KIND = {"buildlog": "build", "runlog": "run"}
 
 
 async def logs(
     conn: aiosqlite.Connection, table: str, scope: Scope, student_id: int, limit: int
 ) -> list[tuple]:
     """Newest first. `table` is 'buildlog' or 'runlog' (never user input)."""
-    columns = {"buildlog": BUILD_COLUMNS, "runlog": RUN_COLUMNS}[table]
+    columns = _LOG_COLUMNS[table]
     return await _all(
         conn,
         f"SELECT {', '.join(columns)} FROM {table} WHERE class_div = ? AND hw_name = ?"
@@ -123,53 +129,72 @@ async def logs(
 
 
 async def student_totals(conn: aiosqlite.Connection, scope: Scope) -> list[StudentTotals]:
-    # Among rows at a student's latest second the original keeps the first inserted (lowest id).
     rows = await _all(
         conn,
-        """SELECT t.student_id, t.n, t.total, t.latest, t.first_id,
-                  (SELECT file_size FROM snapshot AS x
-                    WHERE x.class_div = ?1 AND x.hw_name = ?2 AND x.student_id = t.student_id
-                      AND x.timestamp = t.latest ORDER BY x.id LIMIT 1)
-             FROM (SELECT student_id, COUNT(*) AS n, SUM(file_size) AS total,
-                          MAX(timestamp) AS latest, MIN(id) AS first_id
-                     FROM snapshot WHERE class_div = ?1 AND hw_name = ?2
-                    GROUP BY student_id) AS t""",
+        "SELECT student_id, snapshots, total_bytes, latest_timestamp, latest_size, first_id"
+        " FROM student_state WHERE class_div = ? AND hw_name = ?",
         (scope.class_div, scope.hw_name),
     )
-    return [
-        StudentTotals(student_id, count, total, latest, size, first_id)
-        for student_id, count, total, latest, first_id, size in rows
-    ]
+    return [StudentTotals(*row) for row in rows]
 
 
-async def size_histogram(conn: aiosqlite.Connection, scope: Scope) -> list[tuple[int, int]]:
-    return await _all(
+async def sizes_at(
+    conn: aiosqlite.Connection, scope: Scope, indexes: Iterable[int]
+) -> dict[int, int]:
+    """The snapshot sizes at the given positions of the assignment's sorted size distribution.
+
+    Walks the 1 KiB buckets to find each position's bucket, then only that bucket's sizes.
+    """
+    key = (scope.class_div, scope.hw_name)
+    buckets = await _all(
         conn,
-        "SELECT file_size, COUNT(*) FROM snapshot WHERE class_div = ? AND hw_name = ?"
-        " GROUP BY file_size ORDER BY file_size",
-        (scope.class_div, scope.hw_name),
+        "SELECT bucket, n FROM size_bucket WHERE class_div = ? AND hw_name = ? ORDER BY bucket",
+        key,
     )
+    found: dict[int, int] = {}
+    for index in indexes:
+        bucket, offset = locate(buckets, index)
+        sizes = await _all(
+            conn,
+            "SELECT file_size, n FROM size_count WHERE class_div = ? AND hw_name = ?"
+            " AND file_size >= ? AND file_size < ? ORDER BY file_size",
+            (*key, bucket << BUCKET_SHIFT, (bucket + 1) << BUCKET_SHIFT),
+        )
+        found[index] = locate(sizes, offset)[0]
+    return found
 
 
-async def window_snapshots(
+async def window_churn(
     conn: aiosqlite.Connection, scope: Scope, start: str, end: str
-) -> list[tuple[int, str, int]]:
-    """(student, file, size) with start <= timestamp <= end, by student, file, time."""
+) -> list[tuple[int, int | None, int | None]]:
+    """Per file, by student: the running churn at its first and last save in [start, end]."""
     return await _all(
         conn,
-        "SELECT student_id, filename, file_size FROM snapshot WHERE class_div = ? AND hw_name = ?"
-        " AND timestamp BETWEEN ? AND ? ORDER BY student_id, filename, timestamp, id",
+        """SELECT f.student_id,
+                  (SELECT s.churn_cum FROM snapshot AS s
+                    WHERE s.class_div = f.class_div AND s.hw_name = f.hw_name
+                      AND s.student_id = f.student_id AND s.filename = f.filename
+                      AND s.timestamp >= ?3 AND s.timestamp <= ?4
+                    ORDER BY s.timestamp, s.id LIMIT 1),
+                  (SELECT s.churn_cum FROM snapshot AS s
+                    WHERE s.class_div = f.class_div AND s.hw_name = f.hw_name
+                      AND s.student_id = f.student_id AND s.filename = f.filename
+                      AND s.timestamp >= ?3 AND s.timestamp <= ?4
+                    ORDER BY s.timestamp DESC, s.id DESC LIMIT 1)
+             FROM file_state AS f
+            WHERE f.class_div = ?1 AND f.hw_name = ?2
+            ORDER BY f.student_id""",
         (scope.class_div, scope.hw_name, start, end),
     )
 
 
 async def log_counts(conn: aiosqlite.Connection, table: str, scope: Scope) -> tuple[int, int]:
     """(rows, distinct students) of 'buildlog' or 'runlog' in the assignment."""
-    assert table in ("buildlog", "runlog")
-    rows, students = await _one(
+    row = await _first(
         conn,
-        f"SELECT COUNT(*), COUNT(DISTINCT student_id) FROM {table}"
-        " WHERE class_div = ? AND hw_name = ?",
-        (scope.class_div, scope.hw_name),
+        "SELECT COALESCE(SUM(n), 0), COUNT(*) FROM log_count"
+        " WHERE kind = ? AND class_div = ? AND hw_name = ?",
+        (_LOG_KIND[table], scope.class_div, scope.hw_name),
     )
-    return rows, students
+    assert row is not None
+    return row[0], row[1]

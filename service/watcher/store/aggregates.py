@@ -1,0 +1,156 @@
+"""Aggregates kept up to date by SQLite triggers, in the same transaction as each insert.
+
+Every analytics route reads these instead of an assignment's full history, so their cost grows
+with the answer (students, files) and not with the number of saves:
+
+- `file_state`      one row per (class, assignment, student, file): snapshot count and bytes.
+- `student_state`   one row per (class, assignment, student): count, bytes, first/latest time, the
+                    size at the latest time (first-inserted row wins a tie, as in the original) and
+                    the first row's id (the original's tie-break order for top_7).
+- `size_count`      histogram of snapshot sizes per assignment, and `size_bucket` the same in 1 KiB
+                    buckets, so a percentile walks ~a hundred rows instead of every snapshot.
+- `log_count`       build/run rows per student.
+- `snapshot.churn_cum`  running sum of |size change| along one file's history in (timestamp, id)
+                    order, so churn over any window is last - first of two index seeks per file.
+
+Triggers fire for every insert path (the writer, bulk seeding, a migration), so the aggregates
+cannot be forgotten. `REBUILD` recomputes everything from the base tables.
+"""
+
+from __future__ import annotations
+
+BUCKET_SHIFT = 10  # size_bucket groups sizes in 1 KiB ranges
+
+_FILE = (
+    "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
+    " AND filename = NEW.filename"
+)
+
+# Running churn of every row of one file, from scratch (used when a save arrives out of order).
+_FILE_CHURN = f"""
+    SELECT id, SUM(step) OVER (ORDER BY timestamp, id) AS cum FROM (
+        SELECT id, timestamp,
+               abs(file_size - COALESCE(LAG(file_size) OVER (ORDER BY timestamp, id), file_size))
+                   AS step
+          FROM snapshot WHERE {_FILE})"""
+
+_ALL_CHURN = """
+    SELECT id, SUM(step) OVER (PARTITION BY class_div, hw_name, student_id, filename
+                               ORDER BY timestamp, id) AS cum FROM (
+        SELECT id, class_div, hw_name, student_id, filename, timestamp,
+               abs(file_size - COALESCE(LAG(file_size) OVER (
+                   PARTITION BY class_div, hw_name, student_id, filename
+                   ORDER BY timestamp, id), file_size)) AS step
+          FROM snapshot)"""
+
+TABLES: tuple[str, ...] = (
+    "ALTER TABLE snapshot ADD COLUMN churn_cum INTEGER",
+    """CREATE TABLE file_state (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
+        filename VARCHAR NOT NULL, snapshots INTEGER NOT NULL, total_bytes INTEGER NOT NULL,
+        PRIMARY KEY (class_div, hw_name, student_id, filename)) WITHOUT ROWID""",
+    """CREATE TABLE student_state (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
+        snapshots INTEGER NOT NULL, total_bytes INTEGER NOT NULL,
+        first_timestamp VARCHAR NOT NULL, latest_timestamp VARCHAR NOT NULL,
+        latest_size INTEGER NOT NULL, first_id INTEGER NOT NULL,
+        PRIMARY KEY (class_div, hw_name, student_id)) WITHOUT ROWID""",
+    """CREATE TABLE size_count (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, file_size INTEGER NOT NULL,
+        n INTEGER NOT NULL, PRIMARY KEY (class_div, hw_name, file_size)) WITHOUT ROWID""",
+    """CREATE TABLE size_bucket (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL, PRIMARY KEY (class_div, hw_name, bucket)) WITHOUT ROWID""",
+    """CREATE TABLE log_count (
+        kind VARCHAR NOT NULL, class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL,
+        student_id INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (kind, class_div, hw_name, student_id)) WITHOUT ROWID""",
+)
+
+TRIGGERS: tuple[str, ...] = (
+    f"""CREATE TRIGGER snapshot_aggregates AFTER INSERT ON snapshot BEGIN
+        UPDATE snapshot SET churn_cum = COALESCE(
+            (SELECT p.churn_cum + abs(NEW.file_size - p.file_size) FROM snapshot AS p
+              WHERE p.class_div = NEW.class_div AND p.hw_name = NEW.hw_name
+                AND p.student_id = NEW.student_id AND p.filename = NEW.filename
+                AND p.timestamp <= NEW.timestamp AND p.id < NEW.id
+              ORDER BY p.timestamp DESC, p.id DESC LIMIT 1), 0)
+         WHERE id = NEW.id;
+        INSERT INTO file_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename,
+                1, NEW.file_size)
+            ON CONFLICT DO UPDATE SET snapshots = snapshots + 1,
+                total_bytes = total_bytes + excluded.total_bytes;
+        INSERT INTO student_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, 1,
+                NEW.file_size, NEW.timestamp, NEW.timestamp, NEW.file_size, NEW.id)
+            ON CONFLICT DO UPDATE SET
+                snapshots = snapshots + 1,
+                total_bytes = total_bytes + excluded.total_bytes,
+                first_timestamp = min(first_timestamp, excluded.first_timestamp),
+                latest_size = CASE WHEN excluded.latest_timestamp > latest_timestamp
+                                   THEN excluded.latest_size ELSE latest_size END,
+                latest_timestamp = max(latest_timestamp, excluded.latest_timestamp);
+        INSERT INTO size_count VALUES (NEW.class_div, NEW.hw_name, NEW.file_size, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+        INSERT INTO size_bucket VALUES (NEW.class_div, NEW.hw_name,
+                NEW.file_size >> {BUCKET_SHIFT}, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END""",
+    # A save older than the file's newest (a late or retried POST) shifts the running churn of
+    # every later row of that file: recompute the file (about a hundred rows, and rare).
+    f"""CREATE TRIGGER snapshot_out_of_order AFTER INSERT ON snapshot
+        WHEN EXISTS (SELECT 1 FROM snapshot WHERE {_FILE} AND timestamp > NEW.timestamp)
+    BEGIN
+        UPDATE snapshot SET churn_cum = w.cum FROM ({_FILE_CHURN}) AS w
+         WHERE snapshot.id = w.id;
+    END""",
+    """CREATE TRIGGER buildlog_aggregates AFTER INSERT ON buildlog BEGIN
+        INSERT INTO log_count VALUES ('build', NEW.class_div, NEW.hw_name, NEW.student_id, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END""",
+    """CREATE TRIGGER runlog_aggregates AFTER INSERT ON runlog BEGIN
+        INSERT INTO log_count VALUES ('run', NEW.class_div, NEW.hw_name, NEW.student_id, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END""",
+)
+
+# Recompute every aggregate from the base tables (a migration's backfill, or after bulk loads).
+REBUILD: tuple[str, ...] = (
+    "DELETE FROM file_state",
+    "DELETE FROM student_state",
+    "DELETE FROM size_count",
+    "DELETE FROM size_bucket",
+    "DELETE FROM log_count",
+    f"UPDATE snapshot SET churn_cum = w.cum FROM ({_ALL_CHURN}) AS w WHERE snapshot.id = w.id",
+    """INSERT INTO file_state
+       SELECT class_div, hw_name, student_id, filename, COUNT(*), SUM(file_size)
+         FROM snapshot GROUP BY class_div, hw_name, student_id, filename""",
+    """INSERT INTO student_state
+       SELECT t.class_div, t.hw_name, t.student_id, t.n, t.total, t.first, t.latest,
+              (SELECT x.file_size FROM snapshot AS x
+                WHERE x.class_div = t.class_div AND x.hw_name = t.hw_name
+                  AND x.student_id = t.student_id AND x.timestamp = t.latest
+                ORDER BY x.id LIMIT 1),
+              t.first_id
+         FROM (SELECT class_div, hw_name, student_id, COUNT(*) AS n, SUM(file_size) AS total,
+                      MIN(timestamp) AS first, MAX(timestamp) AS latest, MIN(id) AS first_id
+                 FROM snapshot GROUP BY class_div, hw_name, student_id) AS t""",
+    """INSERT INTO size_count SELECT class_div, hw_name, file_size, COUNT(*)
+         FROM snapshot GROUP BY class_div, hw_name, file_size""",
+    f"""INSERT INTO size_bucket SELECT class_div, hw_name, file_size >> {BUCKET_SHIFT}, COUNT(*)
+         FROM snapshot GROUP BY class_div, hw_name, file_size >> {BUCKET_SHIFT}""",
+    """INSERT INTO log_count SELECT 'build', class_div, hw_name, student_id, COUNT(*)
+         FROM buildlog GROUP BY class_div, hw_name, student_id""",
+    """INSERT INTO log_count SELECT 'run', class_div, hw_name, student_id, COUNT(*)
+         FROM runlog GROUP BY class_div, hw_name, student_id""",
+)
+
+INDEXES: tuple[str, ...] = (
+    # Replaced: per-file reads need (timestamp, id) order, which a wider index would break.
+    "DROP INDEX IF EXISTS snapshot_by_student",
+    "DROP INDEX IF EXISTS snapshot_by_time",
+    "DROP INDEX IF EXISTS snapshot_by_size",
+    """CREATE INDEX snapshot_by_file
+        ON snapshot (class_div, hw_name, student_id, filename, timestamp)""",
+    """CREATE INDEX snapshot_by_student_time
+        ON snapshot (class_div, hw_name, student_id, timestamp, filename, file_size)""",
+)
