@@ -1,0 +1,132 @@
+"""Gateway settings, read once from WATCHER_GATEWAY_* environment variables.
+
+Same rules as the service's settings (watcher.config, whose parsers this module reuses): the
+process environment wins over a `.env` file, and an invalid value stops the gateway with a message
+naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from yarl import URL
+
+from watcher.config import (
+    SettingsError,
+    _choice,
+    _field,
+    _log_level,
+    _non_negative_float,
+    _port,
+    _positive_int,
+    read_dotenv,
+)
+
+PREFIX = "WATCHER_GATEWAY_"
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def upstream_url(raw: str) -> URL:
+    """An absolute http(s) URL naming an instance; its path (if any) prefixes forwarded paths."""
+    url = URL(raw.strip())
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if url.raw_query_string or url.raw_fragment or url.user is not None:
+        raise ValueError("must not have a query, fragment or user info")
+    return url.with_path(url.raw_path.rstrip("/"), encoded=True)
+
+
+def _optional_url(raw: str) -> URL | None:
+    return upstream_url(raw) if raw.strip() else None
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewaySettings:
+    """The gateway's configuration. Field `foo_bar` is read from `WATCHER_GATEWAY_FOO_BAR`."""
+
+    # `_field` wraps dataclasses.field with parse metadata (RUF009 misreads it as a call default).
+    routes_file: Path = _field(  # noqa: RUF009
+        Path("/etc/watcher/routes/routes.json"),
+        Path,
+        'Routing table, JSON {"<classDiv>": "<serviceURL>"}: the key routes.json of the '
+        "ConfigMap watcher-routes mounted as a directory. Polled, so kubelet's symlink swap works.",
+    )
+    host: str = _field("0.0.0.0", str, "Address to listen on.")
+    port: int = _field(3000, _port, "TCP port (the original backend's, which collectors call).")
+    reload_interval_s: float = _field(
+        2.0, _positive_float, "How often the routing table file is checked for changes."
+    )
+    connect_timeout_s: float = _field(
+        3.0, _positive_float, "Longest wait for a TCP connection to an instance (then 503)."
+    )
+    timeout_s: float = _field(
+        15.0,
+        _positive_float,
+        "Longest time for a whole upstream exchange (then 503); collectors give up after 20 s.",
+    )
+    fallback_url: URL | None = _field(  # noqa: RUF009
+        None,
+        _optional_url,
+        "Instance that serves classes missing from the table; empty: such requests get 404.",
+    )
+    retry_after_s: int = _field(
+        5, _positive_int, "Retry-After seconds sent with a 503 when an instance is unreachable."
+    )
+    upstream_connections: int = _field(
+        256, _positive_int, "Most simultaneous connections to all instances together (pooled)."
+    )
+    max_body_bytes: int = _field(
+        1024 * 1024, _positive_int, "Largest request body forwarded; larger gets 413."
+    )
+    log_level: str = _field("INFO", _log_level, "debug, info, warning, error or critical.")
+    log_format: str = _field("text", _choice("text", "json"), "text, or json for JSON lines.")
+    shutdown_timeout_s: float = _field(
+        30.0, _non_negative_float, "Grace period for in-flight requests on SIGTERM."
+    )
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> GatewaySettings:
+        """Build settings from `environ` (default os.environ) over a `.env` file, if any."""
+        values: dict[str, str] = {}
+        if dotenv is not None and dotenv.is_file():
+            values.update(read_dotenv(dotenv))
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> GatewaySettings:
+        kwargs: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            name = PREFIX + field.name.upper()
+            raw = values.get(name)
+            if raw is None:
+                continue
+            try:
+                kwargs[field.name] = field.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r}: {exc}") from None
+        return cls(**kwargs)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: used by --help and kept in the README."""
+    return [
+        (
+            PREFIX + field.name.upper(),
+            "" if field.default is None else str(field.default),
+            field.metadata["doc"],
+        )
+        for field in dataclasses.fields(GatewaySettings)
+    ]
