@@ -1,0 +1,249 @@
+"""Create-if-missing, patch-if-different: the only code that writes children, via the client.
+
+Objects travel as plain dicts (``_preload_content=False``): the operator renders dicts and compares
+dicts, and raw JSON keeps every field the server returns, typed models or not.
+
+A live object "matches" a desired one when every field the desired one sets has the same value
+(see ``matches``): fields defaulted by the API server or added by other controllers never cause a
+patch. A patch is a JSON merge patch of the whole desired object, so lists the operator owns
+(containers, env, ports) are replaced as a whole rather than merged item by item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import kubernetes.client
+import kubernetes.config
+from kubernetes.client.exceptions import ApiException
+
+from watcher_operator import conventions as c
+from watcher_operator.spec import quantity
+
+MERGE_PATCH = "application/merge-patch+json"
+# Fields the operator wants absent although the desired object cannot say so (a merge patch
+# removes a field only when told to, with null). Strategy Recreate forbids rollingUpdate.
+MUST_BE_ABSENT: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    "Deployment": (("spec", "strategy", "rollingUpdate"),),
+}
+
+
+class Outcome(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    outcome: Outcome
+    live: dict[str, Any]  # the object as the server returned it after the write (or the read)
+    before: dict[str, Any] | None  # the object before the write; None if it was created
+
+
+def _under_quantities(path: tuple[str, ...]) -> bool:
+    return any(part in ("requests", "limits") for part in path)
+
+
+def matches(desired: Any, live: Any, path: tuple[str, ...] = ()) -> bool:
+    """Whether ``live`` has every value ``desired`` sets (dicts by key, lists item by item).
+
+    An empty list or map matches an absent field: the API server drops empty optional fields.
+    """
+    if isinstance(desired, Mapping):
+        return isinstance(live, Mapping) and all(
+            matches(value, live[key], (*path, key)) if key in live else value in ([], {})
+            for key, value in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(desired) == len(live)
+            and all(matches(d, v, path) for d, v in zip(desired, live, strict=True))
+        )
+    if desired == live:
+        return True
+    # The server normalises quantities ("0.5" comes back as "500m").
+    if _under_quantities(path):
+        wanted, actual = quantity(desired), quantity(live)
+        return wanted is not None and wanted == actual
+    return False
+
+
+def _dig(obj: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    for key in path:
+        if not isinstance(obj, Mapping) or key not in obj:
+            return False
+        obj = obj[key]
+    return True
+
+
+def _with_removals(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """The merge patch: the desired object, plus a null for each field that must go."""
+    patch = json.loads(json.dumps(desired))
+    for path in MUST_BE_ABSENT.get(desired["kind"], ()):
+        if _dig(live, path):
+            node = patch
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = None
+    return patch
+
+
+class Api:
+    """The handful of API calls the operator makes, on dicts, with one timeout for all."""
+
+    def __init__(self, client: kubernetes.client.ApiClient, *, timeout: float) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.core = kubernetes.client.CoreV1Api(client)
+        self.apps = kubernetes.client.AppsV1Api(client)
+        self.custom = kubernetes.client.CustomObjectsApi(client)
+        self.apis = kubernetes.client.ApisApi(client)
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        response = fn(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
+        return json.loads(response.data)
+
+    def _ops(self, kind: str) -> tuple[Callable[..., Any], ...]:
+        """(read, create, patch, delete) for a kind, each taking (namespace, name/body, ...)."""
+        if kind == "Deployment":
+            a = self.apps
+            return (
+                lambda ns, name: self._call(a.read_namespaced_deployment, name, ns),
+                lambda ns, body: self._call(a.create_namespaced_deployment, ns, body),
+                lambda ns, name, body: self._call(
+                    a.patch_namespaced_deployment, name, ns, body, _content_type=MERGE_PATCH
+                ),
+                lambda ns, name: self._call(a.delete_namespaced_deployment, name, ns),
+            )
+        if kind == "Service":
+            co = self.core
+            return (
+                lambda ns, name: self._call(co.read_namespaced_service, name, ns),
+                lambda ns, body: self._call(co.create_namespaced_service, ns, body),
+                lambda ns, name, body: self._call(
+                    co.patch_namespaced_service, name, ns, body, _content_type=MERGE_PATCH
+                ),
+                lambda ns, name: self._call(co.delete_namespaced_service, name, ns),
+            )
+        if kind == "PersistentVolumeClaim":
+            co = self.core
+            return (
+                lambda ns, name: self._call(co.read_namespaced_persistent_volume_claim, name, ns),
+                lambda ns, body: self._call(co.create_namespaced_persistent_volume_claim, ns, body),
+                lambda ns, name, body: self._call(
+                    co.patch_namespaced_persistent_volume_claim,
+                    name,
+                    ns,
+                    body,
+                    _content_type=MERGE_PATCH,
+                ),
+                lambda ns, name: self._call(co.delete_namespaced_persistent_volume_claim, name, ns),
+            )
+        if kind == "ServiceMonitor":
+            cu = self.custom
+            gvp = (c.MONITORING_GROUP, c.MONITORING_VERSION)
+            return (
+                lambda ns, name: self._call(
+                    cu.get_namespaced_custom_object, *gvp, ns, c.SERVICE_MONITORS, name
+                ),
+                lambda ns, body: self._call(
+                    cu.create_namespaced_custom_object, *gvp, ns, c.SERVICE_MONITORS, body
+                ),
+                lambda ns, name, body: self._call(
+                    cu.patch_namespaced_custom_object,
+                    *gvp,
+                    ns,
+                    c.SERVICE_MONITORS,
+                    name,
+                    body,
+                    _content_type=MERGE_PATCH,
+                ),
+                lambda ns, name: self._call(
+                    cu.delete_namespaced_custom_object, *gvp, ns, c.SERVICE_MONITORS, name
+                ),
+            )
+        raise ValueError(f"the operator does not manage {kind} objects")
+
+    def read(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self._ops(kind)[0](namespace, name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def delete(self, kind: str, namespace: str, name: str) -> bool:
+        """Delete an object; False if it was already gone."""
+        try:
+            self._ops(kind)[3](namespace, name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def ensure(self, desired: Mapping[str, Any], live: Any = ...) -> Applied:
+        """Create the object if missing, patch it if any field it sets differs, else leave it.
+
+        ``live`` is the object as just read (None: absent), if the caller has it already.
+        """
+        kind, meta = desired["kind"], desired["metadata"]
+        read, create, patch, _ = self._ops(kind)
+        namespace, name = meta["namespace"], meta["name"]
+        if live is ...:
+            live = self.read(kind, namespace, name)
+        if live is None:
+            try:
+                return Applied(Outcome.CREATED, create(namespace, dict(desired)), None)
+            except ApiException as exc:
+                if exc.status != 409:  # 409: created meanwhile (e.g. by a concurrent handler)
+                    raise
+            live = read(namespace, name)
+        absent = all(not _dig(live, path) for path in MUST_BE_ABSENT.get(kind, ()))
+        if matches(desired, live) and absent:
+            return Applied(Outcome.UNCHANGED, live, live)
+        patched = patch(namespace, name, _with_removals(desired, live))
+        return Applied(Outcome.UPDATED, patched, live)
+
+    def has_api(self, group: str, version: str) -> bool:
+        """Whether the cluster serves an API group version (discovery; needs no RBAC rule)."""
+        groups = self._call(self.apis.get_api_versions).get("groups") or []
+        return any(
+            entry.get("name") == group
+            and any(v.get("version") == version for v in entry.get("versions") or [])
+            for entry in groups
+        )
+
+    def patch_instance_status(
+        self, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return self._call(
+            self.custom.patch_namespaced_custom_object_status,
+            c.GROUP,
+            c.VERSION,
+            namespace,
+            c.PLURAL,
+            name,
+            {"status": dict(status)},
+            _content_type=MERGE_PATCH,
+        )
+
+
+def client_from_environment() -> kubernetes.client.ApiClient:
+    """A client configured as Kopf's own login is: in-cluster first, else the kubeconfig."""
+    configuration = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_incluster_config(client_configuration=configuration)
+    except kubernetes.config.ConfigException:
+        # $KUBECONFIG is read now, not when the kubernetes package was imported.
+        kubernetes.config.load_kube_config(
+            config_file=os.environ.get("KUBECONFIG"), client_configuration=configuration
+        )
+    return kubernetes.client.ApiClient(configuration)

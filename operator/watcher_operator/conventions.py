@@ -1,0 +1,83 @@
+"""Names, labels and constants shared by the CRD, the renderers and the handlers.
+
+This is the operator's half of the contract with the service image (port, probe paths, database
+location) and with users (API group, kind, label keys). The service keeps its own copy of the
+service-side facts; neither imports the other.
+"""
+
+from __future__ import annotations
+
+GROUP = "watcher.jcode.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "WatcherInstance"
+PLURAL = "watcherinstances"
+SINGULAR = "watcherinstance"
+SHORT_NAMES = ("wi",)
+CRD_NAME = f"{PLURAL}.{GROUP}"
+
+# Recommended labels (https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/).
+LABEL_NAME = "app.kubernetes.io/name"
+LABEL_INSTANCE = "app.kubernetes.io/instance"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_CLASS_DIV = f"{GROUP}/class-div"
+APP_NAME = "jcode-watcher"
+COMPONENT = "backend"
+MANAGED_BY = "watcher-operator"
+
+# What `kubectl rollout restart` sets on the pod template; reusing it keeps the two compatible.
+RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+# Kopf's own bookkeeping on WatcherInstances goes under our group, not kopf.zalando.org.
+FINALIZER = f"{GROUP}/finalizer"
+
+# The service image's contract.
+CONTAINER_NAME = "watcher"
+PORT = 3000
+PORT_NAME = "http"
+DATA_DIR = "/data"
+DB_PATH = f"{DATA_DIR}/watcher.db"
+LIVENESS_PATH = "/healthz"
+READINESS_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+# Unprivileged IDs the pods run as; fsGroup makes the data volume writable for them.
+RUN_AS_USER = 10001
+RUN_AS_GROUP = 10001
+# Set by the operator on every instance; a spec may not override them.
+MANAGED_ENV = ("WATCHER_DB_PATH", "WATCHER_HOST", "WATCHER_PORT")
+
+CLASS_DIV_PATTERN = r"^[A-Za-z0-9]+-[A-Za-z0-9]+$"
+# Children are named watcher-<name>[-data]; a Service name is a DNS-1035 label of <= 63 chars.
+INSTANCE_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+INSTANCE_NAME_MAX = 63 - len("watcher-")
+
+MONITORING_GROUP = "monitoring.coreos.com"
+MONITORING_VERSION = "v1"
+SERVICE_MONITORS = "servicemonitors"
+
+
+def child_name(instance: str) -> str:
+    """The Deployment, Service and ServiceMonitor of an instance share this name."""
+    return f"watcher-{instance}"
+
+
+def data_claim_name(instance: str) -> str:
+    return f"watcher-{instance}-data"
+
+
+def selector_labels(instance: str) -> dict[str, str]:
+    """Only stable labels: a Deployment's selector is immutable."""
+    return {LABEL_NAME: APP_NAME, LABEL_INSTANCE: instance}
+
+
+def labels(instance: str, class_div: str) -> dict[str, str]:
+    return {
+        **selector_labels(instance),
+        LABEL_COMPONENT: COMPONENT,
+        LABEL_MANAGED_BY: MANAGED_BY,
+        LABEL_CLASS_DIV: class_div,
+    }
+
+
+def service_url(instance: str, namespace: str) -> str:
+    return f"http://{child_name(instance)}.{namespace}.svc:{PORT}"

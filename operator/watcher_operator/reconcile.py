@@ -1,0 +1,180 @@
+"""One reconciliation of a WatcherInstance: check the spec, apply the children, compute status.
+
+Level-based: it looks only at the instance as it is now and at the live children, never at what
+changed, so running it again (a retry, the repair timer, a restarted operator) is harmless.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from watcher_operator import conventions as c
+from watcher_operator import resources, status
+from watcher_operator import spec as specs
+from watcher_operator.apply import Api, Outcome
+from watcher_operator.status import Refusal
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """A Kubernetes Event to post on the instance."""
+
+    type: str  # Normal or Warning
+    reason: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    status: dict[str, Any]
+    events: list[Event]
+
+
+def claim_refusal(spec: specs.InstanceSpec, claim: Mapping[str, Any]) -> Refusal | None:
+    """Why the live data volume cannot take this spec, if it cannot."""
+    name = claim["metadata"]["name"]
+    held = (claim["metadata"].get("labels") or {}).get(c.LABEL_CLASS_DIV)
+    if held and held != spec.class_div:
+        return Refusal(
+            status.CLASS_DIV_CHANGE,
+            f"PersistentVolumeClaim {name} holds the data of class {held}, not "
+            f"{spec.class_div}; restore spec.classDiv or create another WatcherInstance",
+        )
+    requested = ((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}
+    current = specs.quantity(requested.get("storage", "0"))
+    wanted = specs.quantity(spec.storage.size)
+    if current is not None and wanted is not None and wanted < current:
+        return Refusal(
+            status.STORAGE_SHRINK,
+            f"spec.storage.size {spec.storage.size} is smaller than the {requested['storage']} "
+            f"of PersistentVolumeClaim {name}: volumes can grow, never shrink",
+        )
+    live_class = (claim.get("spec") or {}).get("storageClassName")
+    wanted_class = spec.storage.storage_class_name
+    if wanted_class and live_class and wanted_class != live_class:
+        return Refusal(
+            status.STORAGE_CLASS_CHANGE,
+            f"spec.storage.storageClassName {wanted_class} differs from {live_class} of "
+            f"PersistentVolumeClaim {name}, which cannot change",
+        )
+    return None
+
+
+def _describe(applied_kind: str, name: str, outcome: Outcome, *, repairing: bool) -> Event:
+    if outcome is Outcome.CREATED:
+        verb = "Recreated missing" if repairing else "Created"
+    else:
+        verb = "Reverted drift in" if repairing else "Updated"
+    reason = "Repaired" if repairing else outcome.value.capitalize()
+    return Event("Normal", reason, f"{verb} {applied_kind} {name}")
+
+
+def reconcile(
+    api: Api,
+    body: Mapping[str, Any],
+    *,
+    default_image: str,
+    class_owner: str | None,
+    repairing: bool = False,
+) -> Result:
+    """Bring the children in line with the spec; ``class_owner`` serves the classDiv, if known."""
+    meta = body["metadata"]
+    name, namespace = meta["name"], meta["namespace"]
+    generation = meta.get("generation", 1)
+    previous = body.get("status") or {}
+    events: list[Event] = []
+
+    refusal: Refusal | None = None
+    parsed: specs.InstanceSpec | None = None
+    try:
+        problems = specs.check_name(name)
+        parsed = specs.parse(body.get("spec"), default_image=default_image)
+        if problems:
+            raise specs.SpecError(problems)
+    except specs.SpecError as exc:
+        refusal = Refusal(status.INVALID_SPEC, str(exc))
+    if parsed is not None and refusal is None and class_owner not in (None, name):
+        refusal = Refusal(
+            status.DUPLICATE_CLASS,
+            f"classDiv {parsed.class_div} is already served by WatcherInstance {class_owner} "
+            "in this namespace; a class has one service (and one database)",
+        )
+    claim: dict[str, Any] | None = None
+    if parsed is not None and refusal is None:
+        claim = api.read("PersistentVolumeClaim", namespace, c.data_claim_name(name))
+        refusal = claim_refusal(parsed, claim) if claim is not None else None
+
+    if refusal is not None or parsed is None:
+        assert refusal is not None
+        if refusal != status.refusal_in(previous, generation):
+            events.append(Event("Warning", "Refused", refusal.message))
+        deployment = api.read("Deployment", namespace, c.child_name(name))
+        new = status.compute(
+            generation=generation,
+            previous=previous,
+            refusal=refusal,
+            paused=False,
+            deployment=deployment,
+            service_url=c.service_url(name, namespace),
+        )
+        return Result(new, events)
+
+    owner = resources.owner_reference(body)
+    restart = resources.pending_restart(parsed, previous)
+    desired = [
+        resources.data_claim(name, namespace, parsed, owner),
+        resources.deployment(name, namespace, parsed, owner, restarted_at=restart),
+        resources.service(name, namespace, parsed, owner),
+    ]
+    monitoring = api.has_api(c.MONITORING_GROUP, c.MONITORING_VERSION)
+    if monitoring and parsed.service_monitor.enabled:
+        desired.append(resources.service_monitor(name, namespace, parsed, owner))
+
+    deployment: dict[str, Any] | None = None
+    for manifest in desired:
+        applied = api.ensure(manifest, claim) if manifest is desired[0] else api.ensure(manifest)
+        kind, child = manifest["kind"], manifest["metadata"]["name"]
+        if applied.outcome is not Outcome.UNCHANGED:
+            events.append(_describe(kind, child, applied.outcome, repairing=repairing))
+        if kind == "Deployment":
+            deployment = applied.live
+            before = ((applied.before or {}).get("spec") or {}).get("template") or {}
+            before_at = (before.get("metadata") or {}).get("annotations") or {}
+            if (
+                restart
+                and applied.before is not None
+                and before_at.get(c.RESTARTED_AT_ANNOTATION) != restart
+            ):
+                events.append(
+                    Event(
+                        "Normal", "Restarted", f"Restarted Deployment {child} (restartAt {restart})"
+                    )
+                )
+
+    if monitoring and not parsed.service_monitor.enabled:
+        events.extend(_remove_service_monitor(api, namespace, name))
+
+    new = status.compute(
+        generation=generation,
+        previous=previous,
+        refusal=None,
+        paused=parsed.paused,
+        deployment=deployment,
+        service_url=c.service_url(name, namespace),
+        last_restart_at=restart,
+    )
+    return Result(new, events)
+
+
+def _remove_service_monitor(api: Api, namespace: str, instance: str) -> list[Event]:
+    """Delete the instance's ServiceMonitor after serviceMonitor.enabled turned false."""
+    name = c.child_name(instance)
+    live = api.read("ServiceMonitor", namespace, name)
+    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+    if live is None or labels.get(c.LABEL_MANAGED_BY) != c.MANAGED_BY:
+        return []
+    if not api.delete("ServiceMonitor", namespace, name):
+        return []
+    return [Event("Normal", "Deleted", f"Deleted ServiceMonitor {name} (serviceMonitor disabled)")]

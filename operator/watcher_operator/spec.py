@@ -1,0 +1,234 @@
+"""A WatcherInstance's spec: defaults applied, every field validated, as one frozen value.
+
+The CRD's schema applies the same defaults and most of the same checks in the API server; they
+are repeated here because the operator must not trust that (an older CRD, a cluster without CEL,
+a hand-edited object), and because a refusal has to be explained in status, not as an exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+from watcher_operator import conventions
+
+DEFAULT_STORAGE_SIZE = "5Gi"
+DEFAULT_SCRAPE_INTERVAL = "30s"
+# Enough for the aiohttp service and SQLite at class scale; limits only memory, so a burst of
+# ingest is slowed by CPU throttling rather than by an OOM kill.
+DEFAULT_RESOURCES: Mapping[str, Mapping[str, str]] = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"memory": "512Mi"},
+}
+
+# As the API server's resource.Quantity (what `kubectl explain` calls "Quantity").
+QUANTITY = re.compile(
+    r"^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(\d+(\.\d*)?|\.\d+)))?$"
+)
+# Prometheus-operator's Duration.
+DURATION = re.compile(r"^(0|(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+ENV_SOURCES = ("configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef")
+
+
+class SpecError(ValueError):
+    """The spec cannot be applied; ``problems`` says why, one entry per field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Storage:
+    size: str = DEFAULT_STORAGE_SIZE
+    storage_class_name: str = ""  # empty: the cluster's default StorageClass
+    retain_on_delete: bool = True
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ServiceMonitor:
+    enabled: bool = True
+    interval: str = DEFAULT_SCRAPE_INTERVAL
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class InstanceSpec:
+    class_div: str
+    image: str
+    paused: bool = False
+    restart_at: str = ""
+    storage: Storage = Storage()
+    resources: Mapping[str, Any] = dataclasses.field(default_factory=lambda: DEFAULT_RESOURCES)
+    service_monitor: ServiceMonitor = ServiceMonitor()
+    env: tuple[Mapping[str, Any], ...] = ()
+
+
+def quantity(value: Any) -> Decimal | None:
+    """The value of a Quantity, or None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    if isinstance(value, str) and not QUANTITY.match(value):
+        return None
+    try:
+        return parse_quantity(value)
+    except ValueError:
+        return None
+
+
+def check_name(name: str) -> list[str]:
+    """Problems with an instance's name, which its children's names are made from."""
+    if len(name) > conventions.INSTANCE_NAME_MAX or not re.match(
+        conventions.INSTANCE_NAME_PATTERN, name
+    ):
+        return [
+            f"metadata.name {name!r} must be a DNS-1035 label of at most "
+            f"{conventions.INSTANCE_NAME_MAX} characters (children are named watcher-<name>)"
+        ]
+    return []
+
+
+def parse(raw: Mapping[str, Any] | None, *, default_image: str) -> InstanceSpec:
+    """Validate a spec and fill in its defaults; raise SpecError listing every problem."""
+    spec = dict(raw or {})
+    problems: list[str] = []
+
+    def field(mapping: Mapping[str, Any], key: str, kind: type, default: Any, path: str) -> Any:
+        value = mapping.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            problems.append(f"{path} must be a {kind.__name__}")
+            return default
+        return value
+
+    class_div = spec.get("classDiv")
+    if not isinstance(class_div, str) or not class_div:
+        problems.append("spec.classDiv is required")
+        class_div = ""
+    elif len(class_div) > 63 or not re.match(conventions.CLASS_DIV_PATTERN, class_div):
+        problems.append(
+            f"spec.classDiv {class_div!r} must match {conventions.CLASS_DIV_PATTERN} "
+            "and be at most 63 characters"
+        )
+
+    image = field(spec, "image", str, "", "spec.image").strip() or default_image
+    if any(char.isspace() for char in image):
+        problems.append(f"spec.image {image!r} is not an image reference")
+    paused = field(spec, "paused", bool, False, "spec.paused")
+    restart_at = field(spec, "restartAt", str, "", "spec.restartAt")
+    if restart_at and not _is_rfc3339(restart_at):
+        problems.append(f"spec.restartAt {restart_at!r} is not an RFC 3339 date-time")
+
+    raw_storage = field(spec, "storage", dict, {}, "spec.storage")
+    size = raw_storage.get("size", DEFAULT_STORAGE_SIZE)
+    amount = quantity(size)
+    if amount is None or amount <= 0:
+        problems.append(f"spec.storage.size {size!r} is not a positive quantity (e.g. 5Gi)")
+    storage = Storage(
+        size=str(size),
+        storage_class_name=field(
+            raw_storage, "storageClassName", str, "", "spec.storage.storageClassName"
+        ),
+        retain_on_delete=field(
+            raw_storage, "retainOnDelete", bool, True, "spec.storage.retainOnDelete"
+        ),
+    )
+
+    resources = field(spec, "resources", dict, {}, "spec.resources")
+    for key, amounts in resources.items():
+        if key not in ("limits", "requests"):
+            problems.append(f"spec.resources.{key} is not supported (only limits and requests)")
+        elif not isinstance(amounts, dict):
+            problems.append(f"spec.resources.{key} must be a map of quantities")
+        else:
+            for resource, value in amounts.items():
+                if quantity(value) is None:
+                    problems.append(f"spec.resources.{key}.{resource} {value!r} is not a quantity")
+
+    raw_monitor = field(spec, "serviceMonitor", dict, {}, "spec.serviceMonitor")
+    interval = field(
+        raw_monitor, "interval", str, DEFAULT_SCRAPE_INTERVAL, "spec.serviceMonitor.interval"
+    )
+    if not DURATION.match(interval):
+        problems.append(f"spec.serviceMonitor.interval {interval!r} is not a duration like 30s")
+    monitor_labels = field(raw_monitor, "labels", dict, {}, "spec.serviceMonitor.labels")
+    for key, value in monitor_labels.items():
+        if not isinstance(value, str) or not LABEL_KEY.match(key) or not LABEL_VALUE.match(value):
+            problems.append(f"spec.serviceMonitor.labels has an invalid label {key!r}: {value!r}")
+    service_monitor = ServiceMonitor(
+        enabled=field(raw_monitor, "enabled", bool, True, "spec.serviceMonitor.enabled"),
+        interval=interval,
+        labels=dict(monitor_labels),
+    )
+
+    env = field(spec, "env", list, [], "spec.env")
+    problems.extend(_check_env(env))
+
+    if problems:
+        raise SpecError(problems)
+    return InstanceSpec(
+        class_div=class_div,
+        image=image,
+        paused=paused,
+        restart_at=restart_at,
+        storage=storage,
+        resources=resources or DEFAULT_RESOURCES,
+        service_monitor=service_monitor,
+        env=tuple(env),
+    )
+
+
+def _is_rfc3339(value: str) -> bool:
+    if not RFC3339.match(value):
+        return False
+    try:
+        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_env(env: list[Any]) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, var in enumerate(env):
+        path = f"spec.env[{index}]"
+        name = var.get("name") if isinstance(var, dict) else None
+        if not isinstance(name, str) or not ENV_NAME.match(name):
+            problems.append(f"{path}.name must be a valid environment variable name")
+            continue
+        if name in conventions.MANAGED_ENV:
+            problems.append(f"{path}: {name} is set by the operator and cannot be overridden")
+        if name in seen:
+            problems.append(f"{path}: {name} is listed twice")
+        seen.add(name)
+        unknown = set(var) - {"name", "value", "valueFrom"}
+        if unknown:
+            problems.append(f"{path} has unknown fields {sorted(unknown)}")
+        if "value" in var and not isinstance(var["value"], str):
+            problems.append(f"{path}.value must be a string")
+        if "valueFrom" in var:
+            source = var["valueFrom"]
+            if "value" in var:
+                problems.append(f"{path} may have value or valueFrom, not both")
+            if (
+                not isinstance(source, dict)
+                or len(source) != 1
+                or next(iter(source)) not in ENV_SOURCES
+            ):
+                problems.append(f"{path}.valueFrom must have exactly one of {list(ENV_SOURCES)}")
+    return problems

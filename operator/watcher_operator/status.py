@@ -1,0 +1,192 @@
+"""Pure computation of a WatcherInstance's status from what the operator observed.
+
+Phases: Pending (the Deployment has not reported on its current spec yet), Progressing (it is
+rolling out or its pod is not ready), Ready, Paused, and Degraded (the spec was refused, or the
+rollout is stuck). Conditions follow the Kubernetes shape (metav1.Condition): Ready, Progressing,
+Degraded, each with reason, message, lastTransitionTime and observedGeneration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+CONDITION_TYPES = ("Ready", "Progressing", "Degraded")
+
+# Reasons a spec is refused (nothing is applied; the children stay as they were).
+INVALID_SPEC = "InvalidSpec"
+DUPLICATE_CLASS = "DuplicateClassDiv"
+STORAGE_SHRINK = "StorageShrinkRefused"
+STORAGE_CLASS_CHANGE = "StorageClassImmutable"
+CLASS_DIV_CHANGE = "ClassDivChanged"
+REFUSALS = (INVALID_SPEC, DUPLICATE_CLASS, STORAGE_SHRINK, STORAGE_CLASS_CHANGE, CLASS_DIV_CHANGE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    reason: str
+    message: str
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def refusal_in(status: Mapping[str, Any], generation: int) -> Refusal | None:
+    """The refusal a status records for this generation, if any."""
+    for condition in status.get("conditions") or []:
+        if (
+            condition.get("type") == "Degraded"
+            and condition.get("status") == "True"
+            and condition.get("reason") in REFUSALS
+            and condition.get("observedGeneration") == generation
+        ):
+            return Refusal(condition["reason"], condition.get("message", ""))
+    return None
+
+
+def _deployment_state(deployment: Mapping[str, Any]) -> tuple[str, str, str, int]:
+    """(phase, reason, message, ready replicas) of a Deployment that should be running."""
+    meta = deployment.get("metadata") or {}
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    wanted = spec.get("replicas", 1)
+    ready = status.get("readyReplicas") or 0
+    updated = status.get("updatedReplicas") or 0
+    total = status.get("replicas") or 0
+    name = meta.get("name", "the Deployment")
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Progressing" and condition.get("reason") == (
+            "ProgressDeadlineExceeded"
+        ):
+            return "Degraded", "RolloutStalled", condition.get("message") or name, ready
+    observed = status.get("observedGeneration")
+    if observed is None or observed < meta.get("generation", 0):
+        return "Pending", "DeploymentPending", f"{name} has not reported on its spec yet", ready
+    if ready >= wanted and updated >= wanted and total <= wanted:
+        return "Ready", "DeploymentReady", f"{name} has {ready}/{wanted} ready replicas", ready
+    return (
+        "Progressing",
+        "RolloutInProgress",
+        f"{name} has {ready}/{wanted} ready and {updated}/{wanted} updated replicas",
+        ready,
+    )
+
+
+def compute(
+    *,
+    generation: int,
+    previous: Mapping[str, Any],
+    refusal: Refusal | None,
+    paused: bool,
+    deployment: Mapping[str, Any] | None,
+    service_url: str,
+    last_restart_at: str = "",
+    timestamp: str | None = None,
+) -> dict[str, Any]:
+    """The whole status (every field the operator owns), to be written as is."""
+    ready_replicas = ((deployment or {}).get("status") or {}).get("readyReplicas") or 0
+    # (status, reason, message) of Ready, Progressing, Degraded.
+    if refusal is not None:
+        phase = "Degraded"
+        conditions = {
+            "Ready": ("False", refusal.reason, "The spec was refused; see the Degraded condition."),
+            "Progressing": ("False", refusal.reason, "Nothing is applied until the spec is fixed."),
+            "Degraded": ("True", refusal.reason, refusal.message),
+        }
+    elif deployment is None:
+        phase = "Pending"
+        conditions = {
+            "Ready": ("False", "DeploymentMissing", "The Deployment does not exist yet."),
+            "Progressing": ("True", "DeploymentMissing", "The Deployment does not exist yet."),
+            "Degraded": ("False", "AsExpected", ""),
+        }
+    elif paused:
+        phase = "Paused"
+        scaling = ready_replicas > 0
+        conditions = {
+            "Ready": ("False", "Paused", "spec.paused is true: scaled to 0, data kept."),
+            "Progressing": (
+                "True" if scaling else "False",
+                "ScalingDown" if scaling else "Paused",
+                f"{ready_replicas} replica(s) still running." if scaling else "",
+            ),
+            "Degraded": ("False", "AsExpected", ""),
+        }
+    else:
+        phase, reason, message, ready_replicas = _deployment_state(deployment)
+        conditions = {
+            "Ready": ("True" if phase == "Ready" else "False", reason, message),
+            "Progressing": (
+                "True" if phase in ("Pending", "Progressing") else "False",
+                "RolloutComplete" if phase == "Ready" else reason,
+                message,
+            ),
+            "Degraded": (
+                "True" if phase == "Degraded" else "False",
+                reason if phase == "Degraded" else "AsExpected",
+                message if phase == "Degraded" else "",
+            ),
+        }
+
+    stamp = timestamp or now()
+    old = {cond.get("type"): cond for cond in previous.get("conditions") or []}
+    status: dict[str, Any] = {
+        "phase": phase,
+        "observedGeneration": generation,
+        "readyReplicas": ready_replicas,
+        "serviceURL": service_url,
+        "conditions": [
+            {
+                "type": kind,
+                "status": value,
+                "reason": reason,
+                "message": message,
+                # Only a change of status is a transition; a new reason or message is not.
+                "lastTransitionTime": (
+                    old[kind]["lastTransitionTime"]
+                    if kind in old
+                    and old[kind].get("status") == value
+                    and old[kind].get("lastTransitionTime")
+                    else stamp
+                ),
+                "observedGeneration": generation,
+            }
+            for kind, (value, reason, message) in conditions.items()
+        ],
+    }
+    if last_restart_at or previous.get("lastRestartAt"):
+        status["lastRestartAt"] = last_restart_at or previous["lastRestartAt"]
+    return status
+
+
+def refresh(
+    previous: Mapping[str, Any],
+    deployment: Mapping[str, Any] | None,
+    *,
+    timestamp: str | None = None,
+) -> dict[str, Any] | None:
+    """The status after the Deployment changed, for the generation last reconciled.
+
+    Between reconciliations only the Deployment's progress is news: the refusal, the pause and
+    the generation stay what the last reconciliation recorded. None if there was none yet.
+    """
+    generation = previous.get("observedGeneration")
+    if generation is None or not previous.get("serviceURL"):
+        return None
+    return compute(
+        generation=generation,
+        previous=previous,
+        refusal=refusal_in(previous, generation),
+        paused=previous.get("phase") == "Paused",
+        deployment=deployment,
+        service_url=previous["serviceURL"],
+        timestamp=timestamp,
+    )
+
+
+def differs(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """Whether writing ``new`` over ``old`` changes anything the operator owns."""
+    return any(new.get(key) != old.get(key) for key in new)

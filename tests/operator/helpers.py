@@ -1,0 +1,113 @@
+"""Shared helpers of the operator tests: resources, polling, and what the cluster would do."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import kmock
+import yaml
+
+from tests.operator.apiserver import ApiServer
+from watcher_operator import conventions as c
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFESTS = ROOT / "manifests"
+CRD_PATH = MANIFESTS / "crd.yaml"
+EXAMPLE_PATH = MANIFESTS / "examples" / "os-1.yaml"
+
+INSTANCES = kmock.resource(c.GROUP, c.VERSION, c.PLURAL)
+DEPLOYMENTS = kmock.resource("apps", "v1", "deployments")
+SERVICES = kmock.resource("", "v1", "services")
+CLAIMS = kmock.resource("", "v1", "persistentvolumeclaims")
+EVENTS = kmock.resource("", "v1", "events")
+SERVICE_MONITORS = kmock.resource(c.MONITORING_GROUP, c.MONITORING_VERSION, c.SERVICE_MONITORS)
+
+T = TypeVar("T")
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def load_all_yaml(path: Path) -> list[Any]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+async def eventually(
+    probe: Callable[[], T], *, within: float = 15.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"timed out after {within}s waiting for {what or probe}: {value!r}"
+            )
+        await asyncio.sleep(interval)
+
+
+def create_instance(
+    api: ApiServer, name: str, spec: dict[str, Any], namespace: str = "ns1"
+) -> dict[str, Any]:
+    body = {
+        "apiVersion": c.API_VERSION,
+        "kind": c.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+    return api.create_object(INSTANCES, namespace, body)
+
+
+def instance_status(api: ApiServer, name: str, namespace: str = "ns1") -> dict[str, Any]:
+    return (api.read_object(INSTANCES, namespace, name) or {}).get("status") or {}
+
+
+def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next((cond for cond in status.get("conditions") or [] if cond["type"] == kind), {})
+
+
+def mark_deployment_ready(api: ApiServer, name: str, namespace: str = "ns1") -> None:
+    """Do what the Deployment controller and kubelet would: report every replica ready."""
+    deployment = api.read_object(DEPLOYMENTS, namespace, name)
+    assert deployment is not None, f"no Deployment {name}"
+    replicas = deployment["spec"].get("replicas", 1)
+    counts = {
+        "replicas": replicas,
+        "updatedReplicas": replicas,
+        "readyReplicas": replicas,
+        "availableReplicas": replicas,
+    }
+    status = {"observedGeneration": deployment["metadata"]["generation"], **counts}
+    api.patch_object(DEPLOYMENTS, namespace, name, {"status": status}, subresource="status")
+
+
+def events_for(api: ApiServer, name: str, namespace: str = "ns1") -> list[tuple[str, str, str]]:
+    """(type, reason, message) of the Events posted about an instance, oldest first."""
+    return [
+        (event.get("type"), event.get("reason"), event.get("message"))
+        for event in api.list_objects(EVENTS, namespace)
+        if event.get("involvedObject", {}).get("name") == name
+        and event.get("involvedObject", {}).get("kind") == c.KIND
+    ]
+
+
+def reasons(api: ApiServer, name: str, namespace: str = "ns1") -> list[str]:
+    return [reason for _, reason, _ in events_for(api, name, namespace)]
+
+
+def client_reads(api: ApiServer, path: str) -> int:
+    """How many GETs of ``path`` the operator's client has made (one per reconciliation)."""
+    return sum(
+        1
+        for request in list(api)
+        if request.method == "GET"
+        and request.url.path == path
+        and request.headers.get("User-Agent", "").startswith("OpenAPI-Generator")
+    )
