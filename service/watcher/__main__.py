@@ -1,4 +1,4 @@
-"""Command line: `python -m watcher serve` (and `--help` for every setting)."""
+"""Command line: `python -m watcher serve` or `gateway` (`--help` lists every setting)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from aiohttp import web
 
 from watcher import __version__
 from watcher.config import Settings, SettingsError, describe
+from watcher.gateway.config import describe as describe_gateway
 
 log = logging.getLogger("watcher")
 
 
-def _settings_epilog() -> str:
+def _settings_epilog(rows: list[tuple[str, str, str]] | None = None) -> str:
     lines = ["environment (also read from ./.env; flags win over the environment):"]
-    for name, default, doc in describe():
+    for name, default, doc in describe() if rows is None else rows:
         lines.append(f"  {name}  (default: {default or 'empty'})")
         lines.extend(textwrap.wrap(doc, 76, initial_indent="      ", subsequent_indent="      "))
     return "\n".join(lines)
@@ -40,7 +41,50 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="overrides WATCHER_HOST")
     serve.add_argument("--port", type=int, help="overrides WATCHER_PORT")
     serve.add_argument("--db-path", type=Path, help="overrides WATCHER_DB_PATH")
+    gateway = commands.add_parser(
+        "gateway",
+        help="run the gateway that routes each class's requests to its instance",
+        description="Run the JCode Watcher gateway: one address for collectors and the portal.",
+        epilog=_settings_epilog(describe_gateway()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    gateway.add_argument("--host", help="overrides WATCHER_GATEWAY_HOST")
+    gateway.add_argument("--port", type=int, help="overrides WATCHER_GATEWAY_PORT")
+    gateway.add_argument("--routes-file", type=Path, help="overrides WATCHER_GATEWAY_ROUTES_FILE")
     return parser
+
+
+def gateway(args: argparse.Namespace) -> int:
+    from watcher.gateway.app import create_gateway_app
+    from watcher.gateway.config import GatewaySettings
+    from watcher.logsetup import configure_logging
+
+    try:
+        settings = GatewaySettings.from_env()
+    except SettingsError as exc:
+        print(f"invalid setting: {exc}", file=sys.stderr)
+        return 2
+    overrides = {"host": args.host, "port": args.port, "routes_file": args.routes_file}
+    settings = dataclasses.replace(
+        settings, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    configure_logging(settings.log_level, settings.log_format)
+    log.info(
+        "jcode-watcher %s gateway on http://%s:%d, routing table %s",
+        __version__,
+        settings.host,
+        settings.port,
+        settings.routes_file,
+    )
+    web.run_app(
+        create_gateway_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,  # the gateway's middleware logs each request once, with its class
+        shutdown_timeout=settings.shutdown_timeout_s,
+        print=None,
+    )
+    return 0
 
 
 def serve(settings: Settings) -> None:
@@ -67,6 +111,8 @@ def serve(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "gateway":  # its own WATCHER_GATEWAY_* settings, not the service's
+        return gateway(args)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
