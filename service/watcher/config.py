@@ -56,6 +56,15 @@ def _log_level(raw: str) -> str:
     return _choice("debug", "info", "warning", "error", "critical")(raw).upper()
 
 
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -110,6 +119,11 @@ class Settings:
     )
     shutdown_timeout_s: float = _field(
         30.0, _non_negative_float, "Grace period for in-flight requests on SIGTERM."
+    )
+    bench_routes: bool = _field(
+        False,
+        _bool,
+        "Add POST /_bench/noop (parses like an ingest, writes nothing) for make bench.",
     )
 
     @classmethod

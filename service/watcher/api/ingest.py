@@ -37,6 +37,16 @@ async def post_snapshot(request: web.Request) -> web.Response:
     return json_ok({"message": "Snapshot registered successfully"})
 
 
+async def noop_snapshot(request: web.Request) -> web.Response:
+    """The benchmark's reference: an ingest request parsed the same way, with no database write."""
+    errors = params.Errors()
+    params.path_int(request, "student_id", errors)
+    params.snapshot_timestamp(request.match_info["timestamp"], errors)
+    params.body_int(await params.json_object(request), "bytes", errors, minimum=0)
+    errors.raise_if_any()
+    return json_ok({"message": "Snapshot registered successfully"})
+
+
 @docs(tags=["ingest"], summary="Register a compiler run (procmon)", responses=_ERRORS)
 @request_schema(BuildLogIn)
 @response_schema(MessageOut, 200)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.api import assignments, health, ingest, logs, selection, students
+from watcher.api.state import SETTINGS
 
 STUDENT = "/api/{class_div}/{hw_name}/{student_id}"
 
@@ -39,3 +40,6 @@ def setup_routes(app: web.Application) -> None:
     add("GET", "/healthz", health.healthz)
     add("GET", "/readyz", health.readyz)
     add("GET", "/docs", health.docs_redirect)
+    if app[SETTINGS].bench_routes:
+        add("POST", "/_bench/noop/{class_div}/{hw_name}/{student_id}/{filename}/{timestamp}",
+            ingest.noop_snapshot)  # fmt: skip
