@@ -77,13 +77,16 @@ def reconcile(
     *,
     default_image: str,
     class_owner: str | None,
-    repairing: bool = False,
 ) -> Result:
-    """Bring the children in line with the spec; ``class_owner`` serves the classDiv, if known."""
+    """Bring the children in line with the spec; ``class_owner`` serves the classDiv, if known.
+
+    Changes made for a spec already reconciled (same generation) are repairs of drift.
+    """
     meta = body["metadata"]
     name, namespace = meta["name"], meta["namespace"]
     generation = meta.get("generation", 1)
     previous = body.get("status") or {}
+    repairing = previous.get("observedGeneration") == generation
     events: list[Event] = []
 
     refusal: Refusal | None = None

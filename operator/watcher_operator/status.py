@@ -162,31 +162,6 @@ def compute(
     return status
 
 
-def refresh(
-    previous: Mapping[str, Any],
-    deployment: Mapping[str, Any] | None,
-    *,
-    timestamp: str | None = None,
-) -> dict[str, Any] | None:
-    """The status after the Deployment changed, for the generation last reconciled.
-
-    Between reconciliations only the Deployment's progress is news: the refusal, the pause and
-    the generation stay what the last reconciliation recorded. None if there was none yet.
-    """
-    generation = previous.get("observedGeneration")
-    if generation is None or not previous.get("serviceURL"):
-        return None
-    return compute(
-        generation=generation,
-        previous=previous,
-        refusal=refusal_in(previous, generation),
-        paused=previous.get("phase") == "Paused",
-        deployment=deployment,
-        service_url=previous["serviceURL"],
-        timestamp=timestamp,
-    )
-
-
 def differs(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
     """Whether writing ``new`` over ``old`` changes anything the operator owns."""
     return any(new.get(key) != old.get(key) for key in new)

@@ -16,8 +16,10 @@ from tests.operator.helpers import (
     DEPLOYMENTS,
     INSTANCES,
     SERVICES,
+    client_reads,
     condition,
     create_instance,
+    events_for,
     eventually,
     instance_status,
     mark_deployment_ready,
@@ -102,3 +104,323 @@ async def test_create_makes_children_then_ready(apiserver: ApiServer, operator: 
 
     # For the report: the status of a WatcherInstance from a real run (visible with -s).
     print("\n" + yaml.safe_dump({"status": status}, sort_keys=False), file=sys.__stdout__)
+
+
+async def ready_instance(
+    api: ApiServer, name: str = "os-1", spec: dict | None = None, namespace: str = "ns1"
+) -> dict:
+    """Create an instance, play the Deployment controller, and wait until it is Ready."""
+    create_instance(api, name, spec or {"classDiv": name}, namespace)
+    child = c.child_name(name)
+    await eventually(lambda: api.read_object(DEPLOYMENTS, namespace, child), what="Deployment")
+    await eventually(
+        lambda: instance_status(api, name, namespace).get("observedGeneration"), what="status"
+    )
+    mark_deployment_ready(api, child, namespace)
+    await eventually(
+        lambda: instance_status(api, name, namespace).get("phase") == "Ready", what="Ready"
+    )
+    return api.read_object(INSTANCES, namespace, name)
+
+
+def deployment_versions(api: ApiServer, name: str = "watcher-os-1") -> list[dict]:
+    return [v for v in api.object_versions(DEPLOYMENTS, "ns1", name) if v is not None]
+
+
+async def passes_after(api: ApiServer, n: int, path: str) -> None:
+    """Wait until the operator has reconciled ``n`` more times (it reads ``path`` each pass)."""
+    start = client_reads(api, path)
+    await eventually(lambda: client_reads(api, path) >= start + n, what=f"{n} more passes")
+
+
+DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/ns1/deployments/watcher-os-1"
+
+
+async def test_spec_change_patches_the_deployment_once(
+    apiserver: ApiServer, operator: object
+) -> None:
+    await ready_instance(apiserver)
+    before = len(deployment_versions(apiserver))
+    apiserver.patch_object(
+        INSTANCES,
+        "ns1",
+        "os-1",
+        {
+            "spec": {
+                "image": "registry.example/watcher:0.2.0",
+                "env": [{"name": "WATCHER_LOG_LEVEL", "value": "debug"}],
+                "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}},
+            }
+        },
+    )
+
+    def container() -> dict:
+        deployment = apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1")
+        return deployment["spec"]["template"]["spec"]["containers"][0]
+
+    await eventually(lambda: container()["image"] == "registry.example/watcher:0.2.0")
+    assert {"name": "WATCHER_LOG_LEVEL", "value": "debug"} in container()["env"]
+    assert container()["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"}}
+    generation = apiserver.read_object(INSTANCES, "ns1", "os-1")["metadata"]["generation"]
+    await eventually(
+        lambda: instance_status(apiserver, "os-1").get("observedGeneration") == generation
+    )
+    # A new pod template: the Deployment rolls out, and the instance says so until it is done.
+    assert instance_status(apiserver, "os-1")["phase"] in ("Pending", "Progressing")
+    await eventually(lambda: "Updated" in reasons(apiserver, "os-1"))
+
+    # One patch for one change: later passes (woken by the Deployment's own events, then by
+    # the repair interval) find nothing to do.
+    await passes_after(apiserver, 3, DEPLOYMENT_PATH)
+    assert len(deployment_versions(apiserver)) == before + 1
+
+    mark_deployment_ready(apiserver, "watcher-os-1")
+    await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Ready")
+
+
+def restarted_at(deployment: dict) -> str | None:
+    template = deployment["spec"]["template"]["metadata"]
+    return (template.get("annotations") or {}).get(c.RESTARTED_AT_ANNOTATION)
+
+
+def restarts(api: ApiServer) -> list[str]:
+    """Each change of the pod template's restartedAt annotation, in order."""
+    values = [restarted_at(v) for v in deployment_versions(api)]
+    return [v for prev, v in zip([None, *values], values, strict=False) if v and v != prev]
+
+
+async def test_restart_at_restarts_exactly_once(apiserver: ApiServer, operator: object) -> None:
+    await ready_instance(apiserver)
+    first = "2026-03-02T09:00:00Z"
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", {"spec": {"restartAt": first}})
+    await eventually(lambda: instance_status(apiserver, "os-1").get("lastRestartAt") == first)
+    assert restarts(apiserver) == [first]
+    await eventually(lambda: "Restarted" in reasons(apiserver, "os-1"))
+
+    # Neither the passes that follow nor an unrelated change restart it again.
+    await passes_after(apiserver, 3, DEPLOYMENT_PATH)
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", {"spec": {"paused": False, "env": []}})
+    generation = apiserver.read_object(INSTANCES, "ns1", "os-1")["metadata"]["generation"]
+    await eventually(
+        lambda: instance_status(apiserver, "os-1").get("observedGeneration") == generation
+    )
+    await passes_after(apiserver, 2, DEPLOYMENT_PATH)
+    assert restarts(apiserver) == [first]
+
+    assert reasons(apiserver, "os-1").count("Restarted") == 1
+
+    # A new value is one more restart.
+    second = "2026-03-09T09:00:00+09:00"
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", {"spec": {"restartAt": second}})
+    await eventually(lambda: instance_status(apiserver, "os-1").get("lastRestartAt") == second)
+    await eventually(lambda: reasons(apiserver, "os-1").count("Restarted") == 2)
+    await passes_after(apiserver, 3, DEPLOYMENT_PATH)
+    assert restarts(apiserver) == [first, second]
+    assert reasons(apiserver, "os-1").count("Restarted") == 2
+
+
+async def test_deleted_service_and_edited_deployment_are_repaired(
+    apiserver: ApiServer, operator: object
+) -> None:
+    await ready_instance(apiserver)
+    old = apiserver.read_object(SERVICES, "ns1", "watcher-os-1")
+    apiserver.delete_object(SERVICES, "ns1", "watcher-os-1")
+    # Nothing watches Services: the repair interval (1 s here) brings it back.
+    new = await eventually(lambda: apiserver.read_object(SERVICES, "ns1", "watcher-os-1"))
+    assert new["metadata"]["uid"] != old["metadata"]["uid"]
+    assert new["spec"] == old["spec"]
+    await eventually(
+        lambda: (
+            ("Normal", "Repaired", "Recreated missing Service watcher-os-1")
+            in events_for(apiserver, "os-1")
+        )
+    )
+
+    # Someone edits the Deployment by hand: it is reverted.
+    apiserver.patch_object(
+        DEPLOYMENTS,
+        "ns1",
+        "watcher-os-1",
+        {"spec": {"replicas": 3, "strategy": {"type": "RollingUpdate", "rollingUpdate": {}}}},
+    )
+
+    def reverted() -> bool:
+        spec = apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1")["spec"]
+        return spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}
+
+    await eventually(reverted, what="the Deployment reverted")
+    await eventually(
+        lambda: (
+            ("Normal", "Repaired", "Reverted drift in Deployment watcher-os-1")
+            in events_for(apiserver, "os-1")
+        )
+    )
+
+
+async def test_delete_removes_owned_children_and_keeps_data(
+    apiserver: ApiServer, operator: object
+) -> None:
+    instance = await ready_instance(apiserver)
+    uid = instance["metadata"]["uid"]
+    for res in (DEPLOYMENTS, SERVICES):
+        refs = apiserver.read_object(res, "ns1", "watcher-os-1")["metadata"]["ownerReferences"]
+        assert [(ref["uid"], ref["controller"]) for ref in refs] == [(uid, True)]
+    claim = apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")
+    assert claim["metadata"].get("ownerReferences", []) == []
+
+    apiserver.delete_object(INSTANCES, "ns1", "os-1")
+    # Kopf removes its finalizer, the instance goes, the garbage collector takes its children.
+    await eventually(lambda: apiserver.read_object(INSTANCES, "ns1", "os-1") is None)
+    assert apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1") is None
+    assert apiserver.read_object(SERVICES, "ns1", "watcher-os-1") is None
+    kept = apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")
+    assert kept is not None and kept["metadata"]["uid"] == claim["metadata"]["uid"]
+
+
+async def test_delete_without_retain_removes_the_data_too(
+    apiserver: ApiServer, operator: object
+) -> None:
+    spec = {"classDiv": "os-1", "storage": {"retainOnDelete": False}}
+    instance = await ready_instance(apiserver, spec=spec)
+    claim = apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")
+    assert [ref["uid"] for ref in claim["metadata"]["ownerReferences"]] == [
+        instance["metadata"]["uid"]
+    ]
+    apiserver.delete_object(INSTANCES, "ns1", "os-1")
+    await eventually(lambda: apiserver.read_object(INSTANCES, "ns1", "os-1") is None)
+    assert apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data") is None
+    assert apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1") is None
+
+
+async def test_retain_toggled_back_on_disowns_the_data(
+    apiserver: ApiServer, operator: object
+) -> None:
+    await ready_instance(apiserver, spec={"classDiv": "os-1", "storage": {"retainOnDelete": False}})
+    apiserver.patch_object(
+        INSTANCES, "ns1", "os-1", {"spec": {"storage": {"retainOnDelete": True}}}
+    )
+    await eventually(
+        lambda: (
+            not apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")["metadata"].get(
+                "ownerReferences"
+            )
+        ),
+        what="the claim disowned",
+    )
+    apiserver.delete_object(INSTANCES, "ns1", "os-1")
+    await eventually(lambda: apiserver.read_object(INSTANCES, "ns1", "os-1") is None)
+    assert apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data") is not None
+
+
+def degraded(api: ApiServer, name: str, reason: str) -> bool:
+    status = instance_status(api, name)
+    cond = condition(status, "Degraded")
+    return status.get("phase") == "Degraded" and cond.get("reason") == reason
+
+
+async def test_invalid_spec_is_degraded_and_nothing_is_created(
+    apiserver: ApiServer, operator: object
+) -> None:
+    create_instance(apiserver, "bad-1", {"classDiv": "os_1", "restartAt": "yesterday"})
+    await eventually(lambda: degraded(apiserver, "bad-1", "InvalidSpec"))
+    status = instance_status(apiserver, "bad-1")
+    message = condition(status, "Degraded")["message"]
+    assert "spec.classDiv 'os_1'" in message and "spec.restartAt 'yesterday'" in message
+    assert condition(status, "Ready")["status"] == "False"
+    assert all(obj is None for obj in children(apiserver, "bad-1").values())
+    await eventually(lambda: events_for(apiserver, "bad-1"))
+    assert [(t, r) for t, r, _ in events_for(apiserver, "bad-1")] == [("Warning", "Refused")]
+
+    # Fixed, it is applied.
+    apiserver.patch_object(
+        INSTANCES, "ns1", "bad-1", {"spec": {"classDiv": "os-1", "restartAt": ""}}
+    )
+    await eventually(lambda: all(children(apiserver, "bad-1").values()), what="the children")
+
+
+async def test_storage_shrink_is_refused_and_nothing_is_destroyed(
+    apiserver: ApiServer, operator: object
+) -> None:
+    await ready_instance(apiserver, spec={"classDiv": "os-1", "storage": {"size": "5Gi"}})
+    versions = {
+        res.plural: len(apiserver.object_versions(res, "ns1", name))
+        for res, name in ((DEPLOYMENTS, "watcher-os-1"), (CLAIMS, "watcher-os-1-data"))
+    }
+    apiserver.patch_object(
+        INSTANCES,
+        "ns1",
+        "os-1",
+        {"spec": {"storage": {"size": "1Gi"}, "image": "registry.example/other:1"}},
+    )
+    await eventually(lambda: degraded(apiserver, "os-1", "StorageShrinkRefused"))
+    message = condition(instance_status(apiserver, "os-1"), "Degraded")["message"]
+    assert "1Gi is smaller than the 5Gi" in message
+    await eventually(lambda: ("Warning", "Refused", message) in events_for(apiserver, "os-1"))
+    # The refused spec is not applied at all, and the running service is left alone.
+    await passes_after(
+        apiserver, 2, "/api/v1/namespaces/ns1/persistentvolumeclaims/watcher-os-1-data"
+    )
+    assert apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")["spec"]["resources"] == {
+        "requests": {"storage": "5Gi"}
+    }
+    for res, name in ((DEPLOYMENTS, "watcher-os-1"), (CLAIMS, "watcher-os-1-data")):
+        assert len(apiserver.object_versions(res, "ns1", name)) == versions[res.plural]
+    assert instance_status(apiserver, "os-1")["readyReplicas"] == 1
+    assert reasons(apiserver, "os-1").count("Refused") == 1  # said once, not every pass
+
+    # Growing is fine.
+    apiserver.patch_object(
+        INSTANCES, "ns1", "os-1", {"spec": {"storage": {"size": "10Gi"}, "image": ""}}
+    )
+    await eventually(
+        lambda: (
+            apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")["spec"]["resources"]
+            == {"requests": {"storage": "10Gi"}}
+        )
+    )
+    await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Ready")
+
+
+async def test_second_instance_for_a_class_is_refused_until_the_first_goes(
+    apiserver: ApiServer, operator: object
+) -> None:
+    await ready_instance(apiserver, "os-1", {"classDiv": "os-1"})
+    create_instance(apiserver, "os-1-again", {"classDiv": "os-1"})
+    await eventually(lambda: degraded(apiserver, "os-1-again", "DuplicateClassDiv"))
+    message = condition(instance_status(apiserver, "os-1-again"), "Degraded")["message"]
+    assert "already served by WatcherInstance os-1" in message
+    assert all(obj is None for obj in children(apiserver, "os-1-again").values())
+    assert instance_status(apiserver, "os-1")["phase"] == "Ready"
+
+    apiserver.delete_object(INSTANCES, "ns1", "os-1")
+    await eventually(lambda: all(children(apiserver, "os-1-again").values()), what="takeover")
+    await eventually(lambda: instance_status(apiserver, "os-1-again")["phase"] == "Pending")
+
+
+async def test_paused_scales_to_zero_and_back(apiserver: ApiServer, operator: object) -> None:
+    await ready_instance(apiserver)
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", {"spec": {"paused": True}})
+    await eventually(
+        lambda: apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1")["spec"]["replicas"] == 0
+    )
+    # Paused at once; scaling down (Progressing) until the Deployment reports 0 replicas.
+    await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Paused")
+    status = instance_status(apiserver, "os-1")
+    assert condition(status, "Progressing")["reason"] == "ScalingDown"
+    mark_deployment_ready(apiserver, "watcher-os-1")  # the controller reports 0/0
+    await eventually(lambda: instance_status(apiserver, "os-1")["readyReplicas"] == 0)
+    status = instance_status(apiserver, "os-1")
+    assert condition(status, "Progressing")["status"] == "False"
+    assert (condition(status, "Ready")["status"], condition(status, "Ready")["reason"]) == (
+        "False",
+        "Paused",
+    )
+    assert status["readyReplicas"] == 0
+    assert apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data") is not None
+
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", {"spec": {"paused": False}})
+    await eventually(
+        lambda: apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1")["spec"]["replicas"] == 1
+    )
+    mark_deployment_ready(apiserver, "watcher-os-1")
+    await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Ready")
