@@ -57,8 +57,11 @@ def store_log_time(moment: datetime) -> str:
 
 
 def stored_log_time_to_iso(stored: str) -> str:
-    """Stored log time -> the original's response format (fraction dropped when zero)."""
-    return datetime.fromisoformat(stored).isoformat()
+    """Stored `YYYY-MM-DD HH:MM:SS[.ffffff]` -> ISO with `T`, the fraction dropped when zero
+    (what Python's isoformat printed for the original). String work: this runs once per log row."""
+    if stored.endswith(".000000"):
+        stored = stored[:-7]
+    return stored.replace(" ", "T", 1)
 
 
 def window_bound(moment: datetime) -> str:

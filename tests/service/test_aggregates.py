@@ -15,6 +15,7 @@ from collections import defaultdict
 import pytest
 
 from tests.service.helpers import db_rows, snapshot_url
+from watcher.analytics.trends import code_size_trends
 from watcher.store.aggregates import REBUILD
 
 AGGREGATE_TABLES = ("file_state", "student_state", "size_count", "size_bucket", "log_count")
@@ -129,6 +130,16 @@ async def test_per_student_routes_equal_a_full_scan(client, random_history):
         assert files == sorted({r[2] for r in mine})
 
 
+@pytest.mark.parametrize("interval", [1, 2, 5, 7, 60])
+async def test_graph_equals_a_replay_of_every_save(client, random_history, interval):
+    for student in sorted({r[1] for r in random_history}):
+        # The original's compute_trends over this student's raw rows in (timestamp, id) order.
+        rows = sorted((r for r in random_history if r[1] == student), key=lambda r: (r[3], r[0]))
+        expected = code_size_trends([(r[3], r[2], r[4]) for r in rows], interval)
+        body = await (await client.get(f"/api/graph_data/os-1/hw1/{student}/{interval}")).json()
+        assert body == {"trends": expected}, student
+
+
 async def test_triggers_agree_with_a_rebuild(client, random_history, db_path):
     for student in (101, 102):
         body = {"timestamp": "2025-03-10T06:00:00", "exit_code": 0, "cmdline": "gcc a.c",
@@ -137,7 +148,9 @@ async def test_triggers_agree_with_a_rebuild(client, random_history, db_path):
 
     def snapshot_of_aggregates(conn: sqlite3.Connection) -> dict:
         state = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in AGGREGATE_TABLES}
-        state["churn"] = conn.execute("SELECT id, churn_cum FROM snapshot ORDER BY id").fetchall()
+        state["running"] = conn.execute(
+            "SELECT id, churn_cum, student_total FROM snapshot ORDER BY id"
+        ).fetchall()
         return state
 
     conn = sqlite3.connect(db_path)

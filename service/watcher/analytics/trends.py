@@ -6,37 +6,51 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from watcher.analytics.numbers import round2
-from watcher.timefmt import parse_compact
+from watcher.timefmt import COMPACT, parse_compact
 
 LABEL = "%Y%m%d_%H%M"
 
 
 def code_size_trends(rows: Iterable[tuple[str, str, int]], interval_minutes: int) -> list[dict]:
-    """Rows are (timestamp, filename, size) sorted by timestamp, ties in insertion order.
+    """The original's compute_trends over raw (timestamp, filename, size) rows in time order.
 
-    Buckets are anchored at the first snapshot (not the wall clock), a bucket keeps the total after
-    its last snapshot, and buckets without snapshots are left out — all as the original does.
+    The service answers from maintained running totals (`trends_from_buckets`); this full
+    replay is the reference the tests hold it to.
     """
     if interval_minutes <= 0:
         raise ValueError("interval must be positive")
     latest: dict[str, int] = {}
-    totals: dict[str, int] = {}
+    buckets: dict[int, int] = {}
     start = None
-    width = timedelta(minutes=interval_minutes)
     for stamp, filename, size in rows:
         moment = parse_compact(stamp)
         if start is None:
             start = moment
         elapsed_minutes = int((moment - start).total_seconds() // 60)
-        bucket = start + (elapsed_minutes // interval_minutes) * width
         latest[filename] = size
-        totals[bucket.strftime(LABEL)] = sum(latest.values())
+        buckets[elapsed_minutes // interval_minutes] = sum(latest.values())
+    if start is None:
+        return []
+    return trends_from_buckets(start.strftime(COMPACT), interval_minutes, sorted(buckets.items()))
+
+
+def trends_from_buckets(
+    first: str, interval_minutes: int, buckets: Iterable[tuple[int, int]]
+) -> list[dict]:
+    """Label and difference the buckets: (bucket number, total size after its last save).
+
+    A bucket's label is its start, the first snapshot's time plus whole intervals, printed
+    without seconds; `size_change` is against the previous non-empty bucket (0 before the first).
+    """
+    start = parse_compact(first)
+    width = timedelta(minutes=interval_minutes)
     trends = []
     previous = 0.0
-    for label in sorted(totals):
-        total = float(totals[label])
+    for bucket, total in buckets:
+        size = float(total)
+        label = (start + bucket * width).strftime(LABEL)
         trends.append(
-            {"timestamp": label, "total_size": total, "size_change": round2(total - previous)}
+            {"timestamp": label, "total_size": size, "size_change": round2(size - previous)}
         )
-        previous = total
+        previous = size
     return trends

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.analytics.activity import assignment_activity, file_snapshot_stats
-from watcher.analytics.trends import code_size_trends
+from watcher.analytics.trends import trends_from_buckets
 from watcher.api import params
 from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
@@ -43,5 +43,6 @@ async def graph_data(request: web.Request) -> web.Response:
     scope, student_id = params.student_path(request)
     interval = params.positive_interval(request)
     async with request.app[DATABASE].read() as conn:
-        rows = await queries.student_snapshots(conn, scope, student_id)
-    return json_ok({"trends": code_size_trends(rows, interval)})
+        first, buckets = await queries.code_size_buckets(conn, scope, student_id, interval)
+    trends = trends_from_buckets(first, interval, buckets) if first else []
+    return json_ok({"trends": trends})

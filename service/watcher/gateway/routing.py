@@ -95,8 +95,13 @@ LEGACY_ROUTES: tuple[LegacyRoute, ...] = (
     LegacyRoute(14, "GET", _STUDENT + "/{filename}"),
 )
 
-# The order the service's router tries them: longest fixed prefix first (stable sort).
+# The order the service's router tries them: longest fixed prefix first (stable sort), grouped
+# by segment count since only routes with as many segments as the path can fit.
 _RESOLUTION_ORDER = tuple(sorted(LEGACY_ROUTES, key=lambda route: -route.prefix_length))
+_BY_LENGTH: dict[int, tuple[LegacyRoute, ...]] = {
+    length: tuple(r for r in _RESOLUTION_ORDER if len(r.segments) == length)
+    for length in {len(route.segments) for route in LEGACY_ROUTES}
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,12 +120,11 @@ def match_route(method: str, raw_path: str) -> RouteMatch | None:
     `raw_path` is the request target's path as sent (percent-encoded; a query is ignored).
     """
     path = raw_path.partition("?")[0]
-    url = URL.build(path=path, encoded=True)
-    found = _resolve(method, url.path_safe)
+    found = _resolve(method, _path_safe(path))
     if found is not None and found.route.method == method:
         return found
-    for candidate in _normalised(path, url.path.endswith("/")):
-        redirected = _resolve(method, URL.build(path=candidate, encoded=True).path_safe)
+    for candidate in _normalised(path):
+        redirected = _resolve(method, _path_safe(candidate))
         if redirected is not None and redirected.route.method == method:
             return redirected
     return found
@@ -136,7 +140,7 @@ def _resolve(method: str, path_safe: str) -> RouteMatch | None:
     """The route the service would run (method and shape fit), else the one that would 405."""
     segments = path_safe.split("/")[1:]
     shape_only: RouteMatch | None = None
-    for route in _RESOLUTION_ORDER:
+    for route in _BY_LENGTH.get(len(segments), ()):
         if not route.fits(segments):
             continue
         found = RouteMatch(route, _unquote_parameter(segments[route.class_index]))
@@ -146,17 +150,22 @@ def _resolve(method: str, path_safe: str) -> RouteMatch | None:
     return shape_only
 
 
+def _path_safe(path: str) -> str:
+    """yarl's decoding that aiohttp routes on: everything but `%2F` and `%25` decoded."""
+    return URL.build(path=path, encoded=True).path_safe if "%" in path else path
+
+
 def _unquote_parameter(segment: str) -> str:
     # What aiohttp does to a match_info value taken from `path_safe`.
     return segment.replace("%2F", "/").replace("%25", "%")
 
 
-def _normalised(path: str, decoded_ends_with_slash: bool) -> list[str]:
+def _normalised(path: str) -> list[str]:
     """Redirect targets tried by aiohttp's normalize_path_middleware as watcher.app configures it
     (remove_slash=True, merge_slashes=True), in its order and with its quirks."""
     merged = re.sub("//+", "/", path)
     candidates = [merged]
-    if decoded_ends_with_slash:
+    if URL.build(path=path, encoded=True).path.endswith("/"):  # decoded, as it checks
         candidates.append(path[:-1])
     candidates.append(merged[:-1])
     return [re.sub("^//+", "/", candidate) for candidate in candidates]

@@ -12,6 +12,8 @@ with the answer (students, files) and not with the number of saves:
 - `log_count`       build/run rows per student.
 - `snapshot.churn_cum`  running sum of |size change| along one file's history in (timestamp, id)
                     order, so churn over any window is last - first of two index seeks per file.
+- `snapshot.student_total`  the student's code size (sum of every file's latest size) right after
+                    this save, so a graph bucket's value is one seek to the bucket's last save.
 
 Triggers fire for every insert path (the writer, bulk seeding, a migration), so the aggregates
 cannot be forgotten. `REBUILD` recomputes everything from the base tables.
@@ -21,30 +23,31 @@ from __future__ import annotations
 
 BUCKET_SHIFT = 10  # size_bucket groups sizes in 1 KiB ranges
 
-_FILE = (
-    "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
-    " AND filename = NEW.filename"
-)
+_STUDENT = "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
 
-# Running churn of every row of one file, from scratch (used when a save arrives out of order).
-_FILE_CHURN = f"""
-    SELECT id, SUM(step) OVER (ORDER BY timestamp, id) AS cum FROM (
-        SELECT id, timestamp,
-               abs(file_size - COALESCE(LAG(file_size) OVER (ORDER BY timestamp, id), file_size))
-                   AS step
-          FROM snapshot WHERE {_FILE})"""
 
-_ALL_CHURN = """
-    SELECT id, SUM(step) OVER (PARTITION BY class_div, hw_name, student_id, filename
-                               ORDER BY timestamp, id) AS cum FROM (
-        SELECT id, class_div, hw_name, student_id, filename, timestamp,
-               abs(file_size - COALESCE(LAG(file_size) OVER (
-                   PARTITION BY class_div, hw_name, student_id, filename
-                   ORDER BY timestamp, id), file_size)) AS step
-          FROM snapshot)"""
+def _running_columns(where: str, per_student: str) -> str:
+    """Running churn per file and running code size per student, from scratch, as (id, churn,
+    total) rows. `per_student` is the PARTITION BY prefix that separates students (or '')."""
+    file_order = f"PARTITION BY {per_student}filename ORDER BY timestamp, id"
+    student_order = f"{'PARTITION BY ' + per_student.rstrip(', ') if per_student else ''}"
+    return f"""
+    SELECT id,
+           SUM(CASE WHEN previous IS NULL THEN 0 ELSE abs(file_size - previous) END)
+               OVER ({file_order}) AS churn,
+           SUM(file_size - COALESCE(previous, 0))
+               OVER ({student_order} ORDER BY timestamp, id) AS total
+      FROM (SELECT id, class_div, hw_name, student_id, filename, timestamp, file_size,
+                   LAG(file_size) OVER ({file_order}) AS previous
+              FROM snapshot {where})"""
+
+
+_STUDENT_RUNNING = _running_columns(f"WHERE {_STUDENT}", "")
+_ALL_RUNNING = _running_columns("", "class_div, hw_name, student_id, ")
 
 TABLES: tuple[str, ...] = (
     "ALTER TABLE snapshot ADD COLUMN churn_cum INTEGER",
+    "ALTER TABLE snapshot ADD COLUMN student_total INTEGER",
     """CREATE TABLE file_state (
         class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
         filename VARCHAR NOT NULL, snapshots INTEGER NOT NULL, total_bytes INTEGER NOT NULL,
@@ -69,12 +72,26 @@ TABLES: tuple[str, ...] = (
 
 TRIGGERS: tuple[str, ...] = (
     f"""CREATE TRIGGER snapshot_aggregates AFTER INSERT ON snapshot BEGIN
-        UPDATE snapshot SET churn_cum = COALESCE(
-            (SELECT p.churn_cum + abs(NEW.file_size - p.file_size) FROM snapshot AS p
-              WHERE p.class_div = NEW.class_div AND p.hw_name = NEW.hw_name
-                AND p.student_id = NEW.student_id AND p.filename = NEW.filename
-                AND p.timestamp <= NEW.timestamp AND p.id < NEW.id
-              ORDER BY p.timestamp DESC, p.id DESC LIMIT 1), 0)
+        UPDATE snapshot SET
+            churn_cum = COALESCE(
+                (SELECT p.churn_cum + abs(NEW.file_size - p.file_size) FROM snapshot AS p
+                  WHERE p.class_div = NEW.class_div AND p.hw_name = NEW.hw_name
+                    AND p.student_id = NEW.student_id AND p.filename = NEW.filename
+                    AND p.timestamp <= NEW.timestamp AND p.id < NEW.id
+                  ORDER BY p.timestamp DESC, p.churn_cum DESC LIMIT 1), 0),
+            student_total = NEW.file_size
+                + COALESCE(
+                    (SELECT q.student_total FROM snapshot AS q
+                      WHERE q.class_div = NEW.class_div AND q.hw_name = NEW.hw_name
+                        AND q.student_id = NEW.student_id
+                        AND q.timestamp <= NEW.timestamp AND q.id < NEW.id
+                      ORDER BY q.timestamp DESC, q.id DESC LIMIT 1), 0)
+                - COALESCE(
+                    (SELECT p.file_size FROM snapshot AS p
+                      WHERE p.class_div = NEW.class_div AND p.hw_name = NEW.hw_name
+                        AND p.student_id = NEW.student_id AND p.filename = NEW.filename
+                        AND p.timestamp <= NEW.timestamp AND p.id < NEW.id
+                      ORDER BY p.timestamp DESC, p.churn_cum DESC LIMIT 1), 0)
          WHERE id = NEW.id;
         INSERT INTO file_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename,
                 1, NEW.file_size)
@@ -95,12 +112,13 @@ TRIGGERS: tuple[str, ...] = (
                 NEW.file_size >> {BUCKET_SHIFT}, 1)
             ON CONFLICT DO UPDATE SET n = n + 1;
     END""",
-    # A save older than the file's newest (a late or retried POST) shifts the running churn of
-    # every later row of that file: recompute the file (about a hundred rows, and rare).
+    # A save older than the student's newest (a late or retried POST) shifts the running values
+    # of every later save: recompute that student's (about a thousand rows, and rare).
     f"""CREATE TRIGGER snapshot_out_of_order AFTER INSERT ON snapshot
-        WHEN EXISTS (SELECT 1 FROM snapshot WHERE {_FILE} AND timestamp > NEW.timestamp)
+        WHEN EXISTS (SELECT 1 FROM snapshot WHERE {_STUDENT} AND timestamp > NEW.timestamp)
     BEGIN
-        UPDATE snapshot SET churn_cum = w.cum FROM ({_FILE_CHURN}) AS w
+        UPDATE snapshot SET churn_cum = w.churn, student_total = w.total
+          FROM ({_STUDENT_RUNNING}) AS w
          WHERE snapshot.id = w.id;
     END""",
     """CREATE TRIGGER buildlog_aggregates AFTER INSERT ON buildlog BEGIN
@@ -120,7 +138,8 @@ REBUILD: tuple[str, ...] = (
     "DELETE FROM size_count",
     "DELETE FROM size_bucket",
     "DELETE FROM log_count",
-    f"UPDATE snapshot SET churn_cum = w.cum FROM ({_ALL_CHURN}) AS w WHERE snapshot.id = w.id",
+    f"""UPDATE snapshot SET churn_cum = w.churn, student_total = w.total
+          FROM ({_ALL_RUNNING}) AS w WHERE snapshot.id = w.id""",
     """INSERT INTO file_state
        SELECT class_div, hw_name, student_id, filename, COUNT(*), SUM(file_size)
          FROM snapshot GROUP BY class_div, hw_name, student_id, filename""",
@@ -145,12 +164,15 @@ REBUILD: tuple[str, ...] = (
 )
 
 INDEXES: tuple[str, ...] = (
-    # Replaced: per-file reads need (timestamp, id) order, which a wider index would break.
+    # Replaced by the two below and the aggregate tables.
     "DROP INDEX IF EXISTS snapshot_by_student",
     "DROP INDEX IF EXISTS snapshot_by_time",
     "DROP INDEX IF EXISTS snapshot_by_size",
+    # A file's history. churn_cum never decreases along it, so (timestamp, churn_cum) order is
+    # the (timestamp, id) order wherever the value read could differ: window seeks stay in it.
     """CREATE INDEX snapshot_by_file
-        ON snapshot (class_div, hw_name, student_id, filename, timestamp)""",
+        ON snapshot (class_div, hw_name, student_id, filename, timestamp, churn_cum)""",
+    # A student's history in (timestamp, id) order: graph buckets, newest saves.
     """CREATE INDEX snapshot_by_student_time
-        ON snapshot (class_div, hw_name, student_id, timestamp, filename, file_size)""",
+        ON snapshot (class_div, hw_name, student_id, timestamp)""",
 )

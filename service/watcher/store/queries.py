@@ -51,7 +51,7 @@ async def file_timestamps(
     rows = await _all(
         conn,
         "SELECT timestamp FROM snapshot WHERE class_div = ? AND hw_name = ? AND student_id = ?"
-        " AND filename = ? ORDER BY timestamp, id",
+        " AND filename = ? ORDER BY timestamp",
         (scope.class_div, scope.hw_name, student_id, filename),
     )
     return [r[0] for r in rows]
@@ -94,16 +94,57 @@ async def student_activity(
     return row[0], row[1], row[2], [r[0] for r in newest]
 
 
-async def student_snapshots(
-    conn: aiosqlite.Connection, scope: Scope, student_id: int
-) -> list[tuple[str, str, int]]:
-    """(timestamp, filename, size) in time order, ties in insertion order."""
-    return await _all(
-        conn,
-        "SELECT timestamp, filename, file_size FROM snapshot"
-        " WHERE class_div = ? AND hw_name = ? AND student_id = ? ORDER BY timestamp, id",
-        (scope.class_div, scope.hw_name, student_id),
+def _seconds(column: str) -> str:
+    """SQL: a YYYYMMDD_HHMMSS column as Unix seconds (of the wall clock, as UTC)."""
+    c = column
+    return (
+        f"CAST(strftime('%s', substr({c},1,4)||'-'||substr({c},5,2)||'-'||substr({c},7,2)||' '"
+        f"||substr({c},10,2)||':'||substr({c},12,2)||':'||substr({c},14,2)) AS INTEGER)"
     )
+
+
+_BOUNDARY = "strftime('%Y%m%d_%H%M%S', ?5 + ({k} + 1) * ?6, 'unixepoch')"
+_BUCKET_OF_WALK = f"(({_seconds('walk.first')} - ?5) / ?6)"
+_GRAPH = f"""
+    WITH RECURSIVE walk(first) AS (
+        VALUES (?4)
+        UNION ALL
+        SELECT (SELECT x.timestamp FROM snapshot AS x
+                 WHERE x.class_div = ?1 AND x.hw_name = ?2 AND x.student_id = ?3
+                   AND x.timestamp >= {_BOUNDARY.format(k=_BUCKET_OF_WALK)}
+                 ORDER BY x.timestamp LIMIT 1)
+          FROM walk WHERE walk.first IS NOT NULL
+    ), buckets(k) AS (
+        SELECT ({_seconds("first")} - ?5) / ?6 FROM walk WHERE first IS NOT NULL
+    )
+    SELECT k, (SELECT y.student_total FROM snapshot AS y
+                WHERE y.class_div = ?1 AND y.hw_name = ?2 AND y.student_id = ?3
+                  AND y.timestamp < {_BOUNDARY.format(k="buckets.k")}
+                ORDER BY y.timestamp DESC, y.id DESC LIMIT 1)
+      FROM buckets"""
+
+
+async def code_size_buckets(
+    conn: aiosqlite.Connection, scope: Scope, student_id: int, interval_minutes: int
+) -> tuple[str | None, list[tuple[int, int]]]:
+    """(first snapshot time, [(bucket number, code size after the bucket's last save)]).
+
+    Buckets are `interval_minutes` wide from the first snapshot; only buckets with saves appear.
+    The walk jumps from bucket to bucket with two index seeks each, so the cost follows the
+    number of buckets in the answer, not the number of saves.
+    """
+    key = (scope.class_div, scope.hw_name, student_id)
+    row = await _first(
+        conn,
+        f"SELECT first_timestamp, {_seconds('first_timestamp')} FROM student_state"
+        " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
+        key,
+    )
+    if row is None:
+        return None, []
+    first, first_seconds = row
+    buckets = await _all(conn, _GRAPH, (*key, first, first_seconds, interval_minutes * 60))
+    return first, buckets
 
 
 BUILD_COLUMNS = ("binary_path", "cmdline", "exit_code", "cwd", "target_path", "timestamp")
@@ -143,7 +184,8 @@ async def sizes_at(
 ) -> dict[int, int]:
     """The snapshot sizes at the given positions of the assignment's sorted size distribution.
 
-    Walks the 1 KiB buckets to find each position's bucket, then only that bucket's sizes.
+    Walks the 1 KiB buckets (a few dozen rows) to find each position's bucket, then lets SQLite
+    find the size at the remaining offset inside that bucket.
     """
     key = (scope.class_div, scope.hw_name)
     buckets = await _all(
@@ -154,13 +196,16 @@ async def sizes_at(
     found: dict[int, int] = {}
     for index in indexes:
         bucket, offset = locate(buckets, index)
-        sizes = await _all(
+        row = await _first(
             conn,
-            "SELECT file_size, n FROM size_count WHERE class_div = ? AND hw_name = ?"
-            " AND file_size >= ? AND file_size < ? ORDER BY file_size",
-            (*key, bucket << BUCKET_SHIFT, (bucket + 1) << BUCKET_SHIFT),
+            """SELECT file_size FROM (
+                   SELECT file_size, SUM(n) OVER (ORDER BY file_size) AS upto FROM size_count
+                    WHERE class_div = ? AND hw_name = ? AND file_size >= ? AND file_size < ?)
+                WHERE upto > ? ORDER BY file_size LIMIT 1""",
+            (*key, bucket << BUCKET_SHIFT, (bucket + 1) << BUCKET_SHIFT, offset),
         )
-        found[index] = locate(sizes, offset)[0]
+        assert row is not None, "size_bucket and size_count disagree"
+        found[index] = row[0]
     return found
 
 
@@ -175,12 +220,12 @@ async def window_churn(
                     WHERE s.class_div = f.class_div AND s.hw_name = f.hw_name
                       AND s.student_id = f.student_id AND s.filename = f.filename
                       AND s.timestamp >= ?3 AND s.timestamp <= ?4
-                    ORDER BY s.timestamp, s.id LIMIT 1),
+                    ORDER BY s.timestamp, s.churn_cum LIMIT 1),
                   (SELECT s.churn_cum FROM snapshot AS s
                     WHERE s.class_div = f.class_div AND s.hw_name = f.hw_name
                       AND s.student_id = f.student_id AND s.filename = f.filename
                       AND s.timestamp >= ?3 AND s.timestamp <= ?4
-                    ORDER BY s.timestamp DESC, s.id DESC LIMIT 1)
+                    ORDER BY s.timestamp DESC, s.churn_cum DESC LIMIT 1)
              FROM file_state AS f
             WHERE f.class_div = ?1 AND f.hw_name = ?2
             ORDER BY f.student_id""",
