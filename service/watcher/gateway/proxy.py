@@ -53,7 +53,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Headers aiohttp's client would invent; the instance should see only what the client sent.
-SMALL = 64 * 1024
 SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
@@ -75,7 +74,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     if isinstance(chosen, web.Response):
         return chosen
     upstream, label = chosen
-    body = await _Body.of(request)
+    body = _Body.of(request)
     if body.too_large:
         return _too_large(request)
 
@@ -124,15 +123,13 @@ class _Body:
         self.too_large = too_large
 
     @classmethod
-    async def of(cls, request: web.Request) -> _Body:
+    def of(cls, request: web.Request) -> _Body:
         limit = request.app[SETTINGS].max_body_bytes
         length = request.content_length
         if length is not None and length > limit:
             return cls(too_large=True)
         if not request.body_exists:
             return cls()
-        if length is not None and length <= SMALL:
-            return cls(await request.read())
         if length is not None:
             return cls(request.content)  # Content-Length is forwarded: no chunking upstream
         body = cls()
@@ -153,21 +150,8 @@ class _Body:
 async def _relay(
     request: web.Request, upstream: aiohttp.ClientResponse, label: str
 ) -> web.StreamResponse:
-    headers = _end_to_end(upstream.headers)
-    length = upstream.content_length
-    if length is not None and length <= SMALL:
-        try:
-            body = await upstream.read()
-        except (aiohttp.ClientError, TimeoutError):
-            body = None
-        if body is not None:
-            headers.popall("Content-Length", None)
-            headers.setdefault(REQUEST_ID_HEADER, request[REQUEST_ID])
-            return web.Response(
-                status=upstream.status, reason=upstream.reason, headers=headers, body=body
-            )
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-    response.headers.extend(headers)
+    response.headers.extend(_end_to_end(upstream.headers))
     response.headers.setdefault(REQUEST_ID_HEADER, request[REQUEST_ID])  # the service sets it
     await response.prepare(request)
     while True:
