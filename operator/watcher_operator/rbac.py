@@ -61,6 +61,12 @@ RULES: tuple[Rule, ...] = (
         "Events on WatcherInstances: created, updated, restarted, repaired, refused.",
     ),
     Rule(
+        ("",),
+        ("namespaces",),
+        ("list", "watch"),
+        "Kopf follows the namespaces it serves (WATCHER_OPERATOR_NAMESPACES) come and go.",
+    ),
+    Rule(
         ("apiextensions.k8s.io",),
         ("customresourcedefinitions",),
         ("list", "watch"),

@@ -21,11 +21,13 @@ does around them. This subclass adds, as faithfully as a few lines allow:
   are removed too, or just lose the reference when another owner still exists, or when the delete
   asked for ``propagationPolicy: Orphan``. Foreground deletion is treated as background, and the
   collection happens synchronously within the DELETE request rather than moments later;
+- namespaces: "default" and "kube-system" exist; creating in a missing namespace is a 404;
 - CustomResourceDefinitions: creating one serves its resource (with the status subresource if
   declared) and marks it Established; deleting one removes its objects.
 
-Everything runs on the event loop of the server, and no mutation awaits anything, so each request
-is atomic without a lock.
+Bodies are JSON only (protobuf is refused with 415: ``kubectl create namespace`` sends it, so
+tests apply manifests instead). Everything runs on the event loop of the server, and no mutation
+awaits anything, so each request is atomic without a lock.
 """
 
 from __future__ import annotations
@@ -43,7 +45,27 @@ from typing import Any
 import aiohttp.web
 import kmock
 from kmock import resource
+from kmock._internal import parsing
 
+
+def _parse_path(path: str) -> parsing.ParsedPath:
+    """KMock 0.8's URL parser, except that /api/v1/namespaces[/<name>[/status]] is the
+    cluster-scoped Namespace resource (KMock takes "namespaces" as a namespace prefix and fails
+    on the bare collection)."""
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["api", "v1", "namespaces"] and (
+        len(parts) <= 4 or (len(parts) == 5 and parts[4] in ("status", "finalize"))
+    ):
+        name = parts[3] if len(parts) > 3 else None
+        subresource = parts[4] if len(parts) > 4 else None
+        return parsing.ParsedPath("", "v1", "namespaces", None, name, subresource)
+    return _kmock_parse_path(path)
+
+
+_kmock_parse_path = parsing.parse_path
+parsing.parse_path = _parse_path  # used by kmock's request parsing (rendering.Request._parse)
+
+NAMESPACES = resource("", "v1", "namespaces")
 CRDS = resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 ALL_VERBS = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 EVENT_LOG_SIZE = 10_000
@@ -117,6 +139,8 @@ class ApiServer(kmock.KubernetesEmulator):
             self.resources.load_bundled()
         # The official client asks for discovery at /apis/ (the real server answers both).
         self.fallback["get /apis/"] << self._serve_apis
+        for namespace in ("default", "kube-system"):
+            self.create_object(NAMESPACES, None, {"metadata": {"name": namespace}})
 
     # -- reading helpers for tests (the state as the API would return it) --------------------
 
@@ -192,6 +216,8 @@ class ApiServer(kmock.KubernetesEmulator):
             if not meta.get("generateName"):
                 raise kmock.KubernetesError(422, "Invalid", "name or generateName is required")
             meta["name"] = meta["generateName"] + secrets.token_hex(3)[:5]
+        if info.namespaced and self.read_object(NAMESPACES, None, namespace or "") is None:
+            raise kmock.KubernetesError(404, "NotFound", f'namespaces "{namespace}" not found')
         key: Key = (res, namespace if info.namespaced else None, meta["name"])
         if key in self.objects and not self.objects[key].deleted:
             raise kmock.KubernetesError(
@@ -392,14 +418,20 @@ class ApiServer(kmock.KubernetesEmulator):
             "resources": entries,
         }
 
+    def _json_only(self, request: kmock.Request) -> None:
+        if "protobuf" in request.headers.get("Content-Type", ""):
+            raise kmock.KubernetesError(415, "UnsupportedMediaType", "only JSON is served")
+
     async def _serve_create(self, request: kmock.Request) -> kmock.Payload:
         info = self._info(request)
+        self._json_only(request)
         namespace = request.namespace if info.namespaced else None
         body = self.create_object(request.resource, namespace, request.data or {})
         return kmock.Response(status=201, payload=body)
 
     async def _serve_update(self, request: kmock.Request) -> kmock.Payload:
         self._info(request)
+        self._json_only(request)
         return self.patch_object(
             request.resource,
             request.namespace,

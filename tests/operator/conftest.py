@@ -17,7 +17,7 @@ import kopf
 import pytest
 from kopf.testing import KopfRunner
 
-from tests.operator.apiserver import CRDS, ApiServer
+from tests.operator.apiserver import CRDS, NAMESPACES, ApiServer
 from tests.operator.helpers import CRD_PATH, load_yaml
 from watcher_operator import rbac
 from watcher_operator.__main__ import kopf_args
@@ -56,6 +56,8 @@ async def apiserver() -> AsyncIterator[ApiServer]:
     """A fresh emulated cluster with the WatcherInstance CRD installed."""
     async with ApiServer() as api, kmock.Server(api):
         api.create_object(CRDS, None, load_yaml(CRD_PATH))
+        for namespace in ("ns1", "elsewhere"):
+            api.create_object(NAMESPACES, None, {"metadata": {"name": namespace}})
         yield api
 
 

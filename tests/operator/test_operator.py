@@ -14,16 +14,21 @@ from tests.operator.apiserver import ApiServer
 from tests.operator.helpers import (
     CLAIMS,
     DEPLOYMENTS,
+    EXAMPLE_PATH,
     INSTANCES,
+    KUBECTL,
+    SERVICE_MONITORS,
     SERVICES,
     client_reads,
     condition,
     create_instance,
     events_for,
     eventually,
+    install_crd,
     instance_status,
     mark_deployment_ready,
     reasons,
+    run,
 )
 from watcher_operator import conventions as c
 
@@ -424,3 +429,60 @@ async def test_paused_scales_to_zero_and_back(apiserver: ApiServer, operator: ob
     )
     mark_deployment_ready(apiserver, "watcher-os-1")
     await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Ready")
+
+
+async def test_service_monitor_follows_the_spec_when_the_api_exists(
+    apiserver: ApiServer, operator: object
+) -> None:
+    install_crd(apiserver, "monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor")
+    spec = {
+        "classDiv": "os-1",
+        "serviceMonitor": {"interval": "15s", "labels": {"release": "prometheus"}},
+    }
+    instance = create_instance(apiserver, "os-1", spec)
+    monitor = await eventually(
+        lambda: apiserver.read_object(SERVICE_MONITORS, "ns1", "watcher-os-1"), what="monitor"
+    )
+    assert monitor["metadata"]["labels"] == {**LABELS, "release": "prometheus"}
+    assert [ref["uid"] for ref in monitor["metadata"]["ownerReferences"]] == [
+        instance["metadata"]["uid"]
+    ]
+    assert monitor["spec"] == {
+        "selector": {"matchLabels": {k: LABELS[k] for k in list(LABELS)[:2]}},
+        "namespaceSelector": {"matchNames": ["ns1"]},
+        "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+    }
+    # The Service it selects carries those labels and names its port "http".
+    service = apiserver.read_object(SERVICES, "ns1", "watcher-os-1")
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    assert service["spec"]["ports"][0]["name"] == "http"
+
+    apiserver.patch_object(
+        INSTANCES, "ns1", "os-1", {"spec": {"serviceMonitor": {"enabled": False}}}
+    )
+    await eventually(lambda: apiserver.read_object(SERVICE_MONITORS, "ns1", "watcher-os-1") is None)
+    await eventually(lambda: "Deleted" in reasons(apiserver, "os-1"))
+
+
+async def test_kubectl_applies_the_example_and_waits_for_ready(
+    apiserver: ApiServer, operator: object, kubectl_env: dict[str, str]
+) -> None:
+    kubectl = str(KUBECTL)
+    code, out, err = await run(
+        kubectl, "apply", "--validate=false", "-f", str(EXAMPLE_PATH), env=kubectl_env
+    )
+    assert code == 0, err
+    assert out.strip() == "watcherinstance.watcher.jcode.io/os-1 created"
+    await eventually(lambda: apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1"))
+    mark_deployment_ready(apiserver, "watcher-os-1")
+    code, out, err = await run(
+        kubectl, "wait", "--for=condition=Ready", "wi/os-1", "--timeout=20s", env=kubectl_env
+    )
+    assert code == 0, err
+    assert out.strip() == "watcherinstance.watcher.jcode.io/os-1 condition met"
+    # The example's env reached the service.
+    deployment = apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "WATCHER_LOG_FORMAT", "value": "json"} in env
