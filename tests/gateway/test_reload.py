@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 from tests.gateway.conftest import Gateway, Instance
 from tests.gateway.helpers import eventually, metric, raw_url, write_configmap
@@ -59,6 +60,21 @@ async def test_file_rewritten_in_place_adds_and_removes_classes(http, start_gate
         assert response.status == 404
     text = await gateway.metrics(http)
     assert metric(text, "watcher_gateway_routes") == 1
+
+
+async def test_file_replaced_by_rename_is_picked_up(http, start_gateway, probes):
+    gateway = await start_gateway({"echo-1": probes["a"]})
+    routes_file = gateway.routes_dir / "routes.json"
+    for target in (probes["b"], probes["a"]):  # twice: the same size, a new inode each time
+        staged = gateway.routes_dir / "routes.json.tmp"
+        staged.write_text(json.dumps({"echo-1": str(target)}))
+        os.replace(staged, routes_file)  # replaces the symlink itself: a plain file from now on
+        name = "b" if target == probes["b"] else "a"
+
+        async def switched(name: str = name) -> bool:
+            return await probe_name(http, gateway, "echo-1") == name
+
+        await eventually(switched)
 
 
 async def test_bad_table_keeps_the_last_good_one(http, start_gateway, probes):
