@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
 from watcher_operator.config import DEFAULT_IMAGE, ConfigError, Settings
@@ -86,3 +89,9 @@ def test_every_problem_is_reported_at_once() -> None:
         "LOG_FORMAT='xml' is not one of",
     ):
         assert fragment in message
+
+
+def test_every_setting_is_documented() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "operator" / "README.md").read_text()
+    for field in dataclasses.fields(Settings):
+        assert f"`WATCHER_OPERATOR_{field.name.upper()}`" in readme, field.name
