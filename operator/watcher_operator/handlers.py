@@ -130,12 +130,24 @@ async def reconciler(
                     )
                     current = {**current, **result.status}
                 failure, delay = "", SETTINGS.repair_interval
-            except ApiException as exc:
-                message = f"API request failed: {exc.status} {exc.reason}"
-                logger.warning(f"{message}; retrying in {RETRY_DELAY:g}s: {exc.body}")
-                if message != failure:
-                    kopf.event(body, type="Warning", reason="ApplyFailed", message=message)
+            except Exception as exc:  # the API refused, or was unreachable: retry, keep going
+                if isinstance(exc, ApiException):
+                    message = f"API request failed: {exc.status} {exc.reason}"
+                    logger.warning(f"{message}; retrying in {RETRY_DELAY:g}s: {exc.body}")
+                else:
+                    message = f"Reconciliation failed: {exc.__class__.__name__}: {exc}"
+                    logger.exception(f"{message}; retrying in {RETRY_DELAY:g}s")
+                if message != failure:  # said once, not on every retry
+                    kopf.event(body, type="Warning", reason="ApplyFailed", message=message[:1000])
                 failure, delay = message, min(RETRY_DELAY, SETTINGS.repair_interval)
+                generation = body.get("metadata", {}).get("generation", 1)
+                marked = status.failed(current, generation=generation, message=message[:1000])
+                if status.differs(marked, current):
+                    with contextlib.suppress(Exception):  # the API may be down altogether
+                        await asyncio.to_thread(
+                            memo.api.patch_instance_status, namespace, name, marked
+                        )
+                        current = {**current, **marked}
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await wakeup.wait()

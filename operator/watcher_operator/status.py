@@ -1,9 +1,10 @@
 """Pure computation of a WatcherInstance's status from what the operator observed.
 
 Phases: Pending (the Deployment has not reported on its current spec yet), Progressing (it is
-rolling out or its pod is not ready), Ready, Paused, and Degraded (the spec was refused, or the
-rollout is stuck). Conditions follow the Kubernetes shape (metav1.Condition): Ready, Progressing,
-Degraded, each with reason, message, lastTransitionTime and observedGeneration.
+rolling out or its pod is not ready), Ready, Paused, and Degraded (the spec was refused, the
+rollout is stuck, or a pass failed on an API error). Conditions follow the Kubernetes shape
+(metav1.Condition): Ready, Progressing, Degraded, each with reason, message, lastTransitionTime
+and observedGeneration.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ DUPLICATE_CLASS = "DuplicateClassDiv"
 STORAGE_SHRINK = "StorageShrinkRefused"
 STORAGE_CLASS_CHANGE = "StorageClassImmutable"
 CLASS_DIV_CHANGE = "ClassDivChanged"
+# A pass that failed on an API error (the children may be partly applied; it is retried).
+APPLY_FAILED = "ApplyFailed"
 REFUSALS = (INVALID_SPEC, DUPLICATE_CLASS, STORAGE_SHRINK, STORAGE_CLASS_CHANGE, CLASS_DIV_CHANGE)
 
 
@@ -160,6 +163,49 @@ def compute(
     if last_restart_at or previous.get("lastRestartAt"):
         status["lastRestartAt"] = last_restart_at or previous["lastRestartAt"]
     return status
+
+
+def failed(
+    previous: Mapping[str, Any], *, generation: int, message: str, timestamp: str | None = None
+) -> dict[str, Any]:
+    """The last status, marked Degraded (ApplyFailed) by a pass that could not complete.
+
+    observedGeneration stays what it was: this generation has not been reconciled.
+    """
+    stamp = timestamp or now()
+    old = {cond.get("type"): cond for cond in previous.get("conditions") or []}
+    missing = {
+        "Ready": ("False", APPLY_FAILED, "No pass has completed yet."),
+        "Progressing": ("True", APPLY_FAILED, "No pass has completed yet."),
+    }
+    conditions = [
+        old.get(kind)
+        or {
+            "type": kind,
+            "status": value,
+            "reason": reason,
+            "message": text,
+            "lastTransitionTime": stamp,
+            "observedGeneration": generation,
+        }
+        for kind, (value, reason, text) in missing.items()
+    ]
+    was = old.get("Degraded") or {}
+    conditions.append(
+        {
+            "type": "Degraded",
+            "status": "True",
+            "reason": APPLY_FAILED,
+            "message": message,
+            "lastTransitionTime": (
+                was["lastTransitionTime"]
+                if was.get("status") == "True" and was.get("lastTransitionTime")
+                else stamp
+            ),
+            "observedGeneration": generation,
+        }
+    )
+    return {**previous, "phase": "Degraded", "conditions": conditions}
 
 
 def differs(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:

@@ -252,6 +252,7 @@ def test_crd_rejects_what_it_should() -> None:
             deployment={"status": {"readyReplicas": 1}},
             service_url="http://x",
         ),
+        status.failed({}, generation=1, message="API request failed: 500"),
     ],
 )
 def test_every_status_the_operator_writes_fits_the_schema(written: dict[str, Any]) -> None:

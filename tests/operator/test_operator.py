@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+import kmock
 import yaml
 
 from tests.operator.apiserver import ApiServer
@@ -486,3 +487,32 @@ async def test_kubectl_applies_the_example_and_waits_for_ready(
     deployment = apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1")
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "WATCHER_LOG_FORMAT", "value": "json"} in env
+
+
+async def test_api_errors_are_reported_once_and_retried(
+    apiserver: ApiServer, operator: object
+) -> None:
+    failing = True
+
+    def forbidden() -> object:
+        # Until the test lifts it, creating the Service is forbidden (as if RBAC lacked it);
+        # NotImplemented then retires this reaction and the emulator serves the request.
+        if failing:
+            return kmock.KubernetesError(403, "Forbidden", 'services "watcher-os-1" is forbidden')
+        return NotImplemented
+
+    apiserver["post /api/v1/namespaces/ns1/services"] << forbidden
+    create_instance(apiserver, "os-1", {"classDiv": "os-1"})
+    failure = ("Warning", "ApplyFailed", "API request failed: 403 Forbidden")
+    await eventually(lambda: failure in events_for(apiserver, "os-1"), what="ApplyFailed")
+    await passes_after(apiserver, 3, DEPLOYMENT_PATH)  # retried...
+    assert events_for(apiserver, "os-1").count(failure) == 1  # ...but said once
+    assert apiserver.read_object(SERVICES, "ns1", "watcher-os-1") is None
+    status = instance_status(apiserver, "os-1")
+    assert status["phase"] == "Degraded"
+    assert condition(status, "Degraded")["reason"] == "ApplyFailed"
+    assert condition(status, "Ready")["status"] == "False"
+
+    failing = False
+    await eventually(lambda: apiserver.read_object(SERVICES, "ns1", "watcher-os-1"))
+    await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Pending")

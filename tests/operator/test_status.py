@@ -189,3 +189,26 @@ def test_differs_compares_only_what_is_written() -> None:
 
 def test_now_is_rfc3339_utc() -> None:
     assert status.now().endswith("Z") and len(status.now()) == len(T0)
+
+
+def test_a_failed_pass_marks_the_last_status_degraded() -> None:
+    first = status.failed({}, generation=1, message="API request failed: 403", timestamp=T0)
+    assert first["phase"] == "Degraded"
+    assert "observedGeneration" not in first  # nothing has been reconciled
+    assert conditions(first) == {
+        "Ready": ("False", "ApplyFailed"),
+        "Progressing": ("True", "ApplyFailed"),
+        "Degraded": ("True", "ApplyFailed"),
+    }
+    ready = compute(timestamp=T0)
+    later = status.failed(ready, generation=4, message="boom", timestamp=T1)
+    assert later["observedGeneration"] == 3 and later["readyReplicas"] == 1
+    assert conditions(later)["Ready"] == ("True", "DeploymentReady")  # still serving
+    assert later["conditions"][2]["message"] == "boom"
+    assert later["conditions"][2]["lastTransitionTime"] == T1
+    again = status.failed(
+        later, generation=4, message="boom again", timestamp="2026-04-01T00:00:00Z"
+    )
+    assert again["conditions"][2]["lastTransitionTime"] == T1
+    recovered = compute(previous=again, timestamp="2026-04-02T00:00:00Z")
+    assert conditions(recovered)["Degraded"] == ("False", "AsExpected")
