@@ -35,9 +35,10 @@ def ingest_request(base: str, prefix: str, shape: Shape):
 
     async def post(session: aiohttp.ClientSession, i: int) -> int:
         student = FIRST_STUDENT + rng.randrange(shape.students)
+        # Collector time is "now" (UTC), as filemon sends it: newer than any seeded save.
+        now = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
         url = (f"{base}{prefix}/{CLASS}/hw{rng.randrange(shape.assignments)}/{student}/"
-               f"src@file{rng.randrange(shape.files)}.c/20250310_{i % 86400 // 3600:02d}"
-               f"{i % 3600 // 60:02d}{i % 60:02d}")  # fmt: skip
+               f"src@file{rng.randrange(shape.files)}.c/{now}")  # fmt: skip
         async with session.post(url, json={"bytes": rng.randint(0, 65536)}) as response:
             await response.read()
             return response.status
@@ -91,9 +92,14 @@ async def seed(path: Path, shape: Shape) -> float:
     started = time.perf_counter()
     database = await open_database(Settings(db_path=path))  # creates and migrates
     await database.close()
-    bulk_load(path, "snapshot", snapshot_rows(shape))
-    bulk_load(path, "buildlog", log_rows(shape, "buildlog"))
-    bulk_load(path, "runlog", log_rows(shape, "runlog"))
+    bulk_load(
+        path,
+        {
+            "snapshot": snapshot_rows(shape),
+            "buildlog": log_rows(shape, "buildlog"),
+            "runlog": log_rows(shape, "runlog"),
+        },
+    )
     return time.perf_counter() - started
 
 

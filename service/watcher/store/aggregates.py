@@ -26,6 +26,18 @@ BUCKET_SHIFT = 10  # size_bucket groups sizes in 1 KiB ranges
 _STUDENT = "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
 
 
+_FILE = f"{_STUDENT} AND filename = NEW.filename"
+# NEW's neighbours in its file's (timestamp, id) order, before and after.
+_PREVIOUS_IN_FILE = (
+    "SELECT {column} FROM snapshot WHERE " + _FILE + " AND timestamp <= NEW.timestamp"
+    " AND id < NEW.id ORDER BY timestamp DESC, churn_cum DESC LIMIT 1"
+)
+_NEXT_IN_FILE = (
+    "SELECT {column} FROM snapshot WHERE " + _FILE + " AND timestamp > NEW.timestamp"
+    " ORDER BY timestamp, id LIMIT 1"
+)
+
+
 def _running_columns(where: str, per_student: str) -> str:
     """Running churn per file and running code size per student, from scratch, as (id, churn,
     total) rows. `per_student` is the PARTITION BY prefix that separates students (or '')."""
@@ -42,7 +54,6 @@ def _running_columns(where: str, per_student: str) -> str:
               FROM snapshot {where})"""
 
 
-_STUDENT_RUNNING = _running_columns(f"WHERE {_STUDENT}", "")
 _ALL_RUNNING = _running_columns("", "class_div, hw_name, student_id, ")
 
 TABLES: tuple[str, ...] = (
@@ -112,14 +123,28 @@ TRIGGERS: tuple[str, ...] = (
                 NEW.file_size >> {BUCKET_SHIFT}, 1)
             ON CONFLICT DO UPDATE SET n = n + 1;
     END""",
-    # A save older than the student's newest (a late or retried POST) shifts the running values
-    # of every later save: recompute that student's (about a thousand rows, and rare).
+    # A save older than the student's newest (a late or retried POST) changes the running values
+    # of the saves after it, by amounts that are constant over ranges: shift just those rows.
     f"""CREATE TRIGGER snapshot_out_of_order AFTER INSERT ON snapshot
         WHEN EXISTS (SELECT 1 FROM snapshot WHERE {_STUDENT} AND timestamp > NEW.timestamp)
     BEGIN
-        UPDATE snapshot SET churn_cum = w.churn, student_total = w.total
-          FROM ({_STUDENT_RUNNING}) AS w
-         WHERE snapshot.id = w.id;
+        -- Until the file's next save, the student's total counts NEW's size instead of the
+        -- previous one's.
+        UPDATE snapshot SET student_total = student_total + NEW.file_size
+                - COALESCE(({_PREVIOUS_IN_FILE.format(column="file_size")}), 0)
+         WHERE {_STUDENT} AND timestamp > NEW.timestamp
+           AND (timestamp, id) < (
+                   COALESCE(({_NEXT_IN_FILE.format(column="timestamp")}), '99999999_999999'),
+                   COALESCE(({_NEXT_IN_FILE.format(column="id")}), 0));
+        -- The file's next save now steps from NEW, not from the previous save: every later save
+        -- of the file shifts by the same amount.
+        UPDATE snapshot SET churn_cum = churn_cum + (
+                SELECT CASE WHEN prev.size IS NULL THEN abs(nxt.size - NEW.file_size)
+                            ELSE abs(NEW.file_size - prev.size) + abs(nxt.size - NEW.file_size)
+                                 - abs(nxt.size - prev.size) END
+                  FROM (SELECT ({_PREVIOUS_IN_FILE.format(column="file_size")}) AS size) AS prev,
+                       (SELECT ({_NEXT_IN_FILE.format(column="file_size")}) AS size) AS nxt)
+         WHERE {_FILE} AND timestamp > NEW.timestamp;
     END""",
     """CREATE TRIGGER buildlog_aggregates AFTER INSERT ON buildlog BEGIN
         INSERT INTO log_count VALUES ('build', NEW.class_div, NEW.hw_name, NEW.student_id, 1)

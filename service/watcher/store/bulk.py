@@ -8,7 +8,7 @@ transaction: readers see all of it or none, and the service must not be writing 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from pathlib import Path
 
@@ -19,20 +19,29 @@ _TRIGGER_NAMES = ("snapshot_aggregates", "snapshot_out_of_order", "buildlog_aggr
                   "runlog_aggregates")  # fmt: skip
 
 
-def bulk_load(path: Path, table: str, rows: Iterable[tuple], chunk: int = 50_000) -> int:
-    """Insert `rows` (as the writer's INSERT for `table` takes them) into a migrated database."""
+def bulk_load(
+    path: Path,
+    tables: Mapping[str, Iterable[tuple]],
+    chunk: int = 50_000,
+    cache_mib: int = 256,
+) -> int:
+    """Insert rows into a migrated database: `tables` maps a table to rows shaped as the
+    writer's INSERT for it takes them. Returns how many rows were loaded."""
     conn = sqlite3.connect(path, isolation_level=None)
     loaded = 0
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
+        # Index builds over millions of rows thrash SQLite's default 2 MB page cache.
+        conn.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
         conn.execute("BEGIN EXCLUSIVE")
         try:
             for name in _TRIGGER_NAMES:
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-            iterator = iter(rows)
-            while batch := list(islice(iterator, chunk)):
-                conn.executemany(INSERTS[table], batch)
-                loaded += len(batch)
+            for table, rows in tables.items():
+                iterator = iter(rows)
+                while batch := list(islice(iterator, chunk)):
+                    conn.executemany(INSERTS[table], batch)
+                    loaded += len(batch)
             for statement in REBUILD + TRIGGERS:
                 conn.execute(statement)
             conn.execute("COMMIT")
