@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
+from watcher.api.auth import auth_middleware
 from watcher.api.cors import cors_middleware
 from watcher.api.errors import error_middleware
 from watcher.api.observe import observe_middleware
@@ -25,6 +26,7 @@ def create_app(settings: Settings) -> web.Application:
             observe_middleware,  # outermost: sees the final status of everything below
             cors_middleware,
             error_middleware,
+            auth_middleware,
             # `/api/assignment/os-1/hw1/` -> 307 to the path without the slash, as Starlette did.
             normalize_path_middleware(
                 remove_slash=True, append_slash=False, redirect_class=web.HTTPTemporaryRedirect

@@ -35,6 +35,13 @@ def _non_negative_float(raw: str) -> float:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -69,8 +76,10 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
-def _field(default: Any, parse: Callable[[str], Any], doc: str) -> Any:
-    return dataclasses.field(default=default, metadata={"parse": parse, "doc": doc})
+def _field(default: Any, parse: Callable[[str], Any], doc: str, secret: bool = False) -> Any:
+    return dataclasses.field(
+        default=default, repr=not secret, metadata={"parse": parse, "doc": doc, "secret": secret}
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +128,27 @@ class Settings:
     )
     shutdown_timeout_s: float = _field(
         30.0, _non_negative_float, "Grace period for in-flight requests on SIGTERM."
+    )
+    read_timeout_s: float = _field(
+        30.0, _positive_float, "A request body not received within this many seconds gets 408."
+    )
+    ingest_token: str = _field(
+        "",
+        str,
+        "Bearer token every POST must carry (empty: none, as the collectors expect).",
+        secret=True,
+    )
+    read_token: str = _field(
+        "",
+        str,
+        "Bearer token for GETs under /api/ (empty: none, as the portal expects).",
+        secret=True,
+    )
+    metrics_token: str = _field(
+        "",
+        str,
+        "Bearer token for /metrics (empty: open). /healthz and /readyz are always open.",
+        secret=True,
     )
     bench_routes: bool = _field(
         False,

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import sqlite3
+import sys
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import aiohttp
 
 
 def snapshot_url(class_div: str, hw: str, student: str | int, filename: str, stamp: str) -> str:
@@ -56,3 +64,53 @@ JUPYTER_RUN = {
     "process_type": "python",
 }
 STUDENT = "/api/os-1/hw1/202012345"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def service_process(
+    db_path: Path, **env: str
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`python -m watcher serve` on a free loopback port; yields (process, base URL) when ready.
+
+    Its stderr (the JSON log) is kept in a file beside the database: `<db>.log`.
+    """
+    port = free_port()
+    environment = {
+        **os.environ,
+        "WATCHER_HOST": "127.0.0.1",
+        "WATCHER_PORT": str(port),
+        "WATCHER_DB_PATH": str(db_path),
+        "WATCHER_LOG_FORMAT": "json",
+        **env,
+    }
+    # A plain file for the child's stderr: opened once, closed below.
+    log = open(str(db_path) + ".log", "ab")  # noqa: SIM115, ASYNC230
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "watcher", "serve", env=environment, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as session:
+            while True:
+                assert process.returncode is None, "server exited during start-up"
+                assert time.monotonic() < deadline, "server did not become ready"
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    async with session.get(base + "/readyz") as response:
+                        if response.status == 200:
+                            break
+                await asyncio.sleep(0.05)
+        yield process, base
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        log.close()

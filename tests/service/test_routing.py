@@ -18,7 +18,8 @@ async def test_type_failure_after_a_match_is_422_not_a_fall_through(client):
     # Shape-matches /api/{class_div}/{hw_name}/{student_id}/{filename} with student_id=os-1.
     response = await client.get("/api/assignments/snapshot_avg/os-1/hw1")
     assert response.status == 422
-    assert (await response.json())["detail"][0]["loc"] == ["path", "student_id"]
+    locs = [entry["loc"] for entry in (await response.json())["detail"]]
+    assert ["path", "student_id"] in locs  # (and the class `assignments` fits no class pattern)
 
 
 async def test_log_posts_shadow_a_file_named_logs(client, db_path):

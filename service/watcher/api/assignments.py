@@ -34,11 +34,11 @@ async def assignment(request: web.Request) -> web.Response:
 @response_schema(ChurnOut, 200)
 async def total_graph_data(request: web.Request) -> web.Response:
     errors = params.Errors()
+    scope = params.scope(request, errors)
     start = params.path_datetime(request, "start", errors)
     end = params.path_datetime(request, "end", errors)
     errors.raise_if_any()
     assert start is not None and end is not None
-    scope = params.scope_of(request)
     async with request.app[DATABASE].read() as conn:
         files = await queries.window_churn(conn, scope, window_bound(start), window_bound(end))
     return json_ok({"results": churn_by_student(files)})

@@ -30,6 +30,10 @@ class BadRequest(Exception):
     """A 400 with a plain message, e.g. the original's interval check."""
 
 
+class RequestTimeout(Exception):
+    """The client did not send its request in time: 408."""
+
+
 def error_entry(
     kind: str, loc: list[str | int], msg: str, value: Any, ctx: dict | None = None
 ) -> dict[str, Any]:
@@ -51,6 +55,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return json_error(422, exc.errors)
     except BadRequest as exc:
         return json_error(400, str(exc))
+    except RequestTimeout as exc:
+        return json_error(408, str(exc), {"Connection": "close"})
     except web.HTTPException as exc:
         if exc.status < 400:
             raise  # redirects pass through untouched

@@ -19,20 +19,14 @@ _ERRORS = {422: {"schema": ValidationErrorOut, "description": "Invalid path or b
 @response_schema(MessageOut, 200)
 async def post_snapshot(request: web.Request) -> web.Response:
     errors = params.Errors()
-    student_id = params.path_int(request, "student_id", errors)
+    scope = params.scope(request, errors)
+    student_id = params.student_id(request, errors)
+    filename = params.filename(request, errors)
     timestamp = params.snapshot_timestamp(request.match_info["timestamp"], errors)
     body = await params.json_object(request)
     size = params.body_int(body, "bytes", errors, minimum=0)
     errors.raise_if_any()
-    scope = params.scope_of(request)
-    row = (
-        scope.class_div,
-        scope.hw_name,
-        student_id,
-        request.match_info["filename"],
-        timestamp,
-        size,
-    )
+    row = (scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
     await request.app[DATABASE].writer.submit("snapshot", row)
     return json_ok({"message": "Snapshot registered successfully"})
 
@@ -40,7 +34,9 @@ async def post_snapshot(request: web.Request) -> web.Response:
 async def noop_snapshot(request: web.Request) -> web.Response:
     """The benchmark's reference: an ingest request parsed the same way, with no database write."""
     errors = params.Errors()
-    params.path_int(request, "student_id", errors)
+    params.scope(request, errors)
+    params.student_id(request, errors)
+    params.filename(request, errors)
     params.snapshot_timestamp(request.match_info["timestamp"], errors)
     params.body_int(await params.json_object(request), "bytes", errors, minimum=0)
     errors.raise_if_any()
@@ -52,11 +48,11 @@ async def noop_snapshot(request: web.Request) -> web.Response:
 @response_schema(MessageOut, 200)
 async def post_build_log(request: web.Request) -> web.Response:
     errors = params.Errors()
-    student_id = params.path_int(request, "student_id", errors)
+    scope = params.scope(request, errors)
+    student_id = params.student_id(request, errors)
     body = await params.json_object(request)
     fields = _log_fields(body, errors, ("cmdline", "cwd", "binary_path", "target_path"))
     errors.raise_if_any()
-    scope = params.scope_of(request)
     row = (
         scope.class_div, scope.hw_name, student_id, fields["cwd"], fields["binary_path"],
         fields["cmdline"], fields["exit_code"], fields["target_path"], fields["timestamp"],
@@ -70,11 +66,11 @@ async def post_build_log(request: web.Request) -> web.Response:
 @response_schema(MessageOut, 200)
 async def post_run_log(request: web.Request) -> web.Response:
     errors = params.Errors()
-    student_id = params.path_int(request, "student_id", errors)
+    scope = params.scope(request, errors)
+    student_id = params.student_id(request, errors)
     body = await params.json_object(request)
     fields = _log_fields(body, errors, ("cmdline", "cwd", "target_path", "process_type"))
     errors.raise_if_any()
-    scope = params.scope_of(request)
     row = (
         scope.class_div, scope.hw_name, student_id, fields["cmdline"], fields["exit_code"],
         fields["cwd"], fields["target_path"], fields["process_type"], fields["timestamp"],

@@ -6,6 +6,7 @@ entries keep its `type`/`loc`/`msg`/`input` shape so logs and tooling read the s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Mapping
@@ -14,7 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from watcher.api.errors import BadRequest, ValidationFailed, error_entry
+from watcher.api.errors import BadRequest, RequestTimeout, ValidationFailed, error_entry
+from watcher.api.state import SETTINGS
 from watcher.store.queries import Scope
 from watcher.timefmt import snapshot_timestamp_to_kst
 
@@ -28,6 +30,16 @@ _DATETIME_RE = re.compile(
 _MS_THRESHOLD = 2e10
 
 INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+
+# What the collectors send (CONTRACT §4): classes are `<subject>-<division>` (filemon and procmon
+# both derive them so), assignments `hwN` (the Jupyter hook may send `unknown`), file names are
+# paths below the assignment with `/` written as `@`, in any script, with spaces.
+CLASS_DIV = re.compile(r"[A-Za-z0-9]+-[A-Za-z0-9]+")
+HW_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+FILENAME_MAX = 512
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+TEXT_MAX = 8192  # cmdline, cwd and paths of a log
+INT64_MAX = 2**63 - 1  # SQLite's INTEGER
 
 
 class Errors:
@@ -55,17 +67,84 @@ def path_int(request: web.Request, name: str, errors: Errors) -> int | None:
     return parse_int_text(request.match_info[name], ["path", name], errors)
 
 
+def _in_range(value: int | None, loc: list, raw, errors: Errors, low: int, high: int):
+    if value is None:
+        return None
+    if value < low:
+        msg = f"Input should be greater than or equal to {low}"
+        errors.add("greater_than_equal", loc, msg, raw, {"ge": low})
+        return None
+    if value > high:
+        msg = f"Input should be less than or equal to {high}"
+        errors.add("less_than_equal", loc, msg, raw, {"le": high})
+        return None
+    return value
+
+
+def student_id(request: web.Request, errors: Errors) -> int | None:
+    raw = request.match_info["student_id"]
+    value = parse_int_text(raw, ["path", "student_id"], errors)
+    return _in_range(value, ["path", "student_id"], raw, errors, 0, INT64_MAX)
+
+
+def _pattern(request: web.Request, name: str, pattern: re.Pattern, errors: Errors) -> str:
+    value = request.match_info[name]
+    if not pattern.fullmatch(value):
+        msg = f"String should match pattern '{pattern.pattern}'"
+        errors.add("string_pattern_mismatch", ["path", name], msg, value)
+    return value
+
+
+def scope(request: web.Request, errors: Errors) -> Scope:
+    """The class and assignment of the path, checked against their patterns."""
+    return Scope(
+        _pattern(request, "class_div", CLASS_DIV, errors),
+        _pattern(request, "hw_name", HW_NAME, errors),
+    )
+
+
 def scope_of(request: web.Request) -> Scope:
-    return Scope(request.match_info["class_div"], request.match_info["hw_name"])
+    errors = Errors()
+    checked = scope(request, errors)
+    errors.raise_if_any()
+    return checked
+
+
+def filename(request: web.Request, errors: Errors) -> str:
+    """Any file name a collector sends; never one that could climb out of a directory."""
+    value = request.match_info["filename"]
+    problem = None
+    if len(value) > FILENAME_MAX:
+        problem = f"at most {FILENAME_MAX} characters"
+    elif CONTROL.search(value):
+        problem = "no control characters"
+    elif "/" in value or "\\" in value:
+        problem = "no / or \\ (nested paths are joined with @)"
+    elif any(part in ("", ".", "..") for part in value.split("@")):
+        problem = "no empty, . or .. path parts"
+    if problem:
+        errors.add("filename", ["path", "filename"], f"Invalid file name: {problem}", value)
+    return value
 
 
 def student_path(request: web.Request) -> tuple[Scope, int]:
     """The `{class_div}/{hw_name}/{student_id}` every per-student route starts with."""
     errors = Errors()
-    student_id = path_int(request, "student_id", errors)
+    checked = scope(request, errors)
+    student = student_id(request, errors)
     errors.raise_if_any()
-    assert student_id is not None
-    return scope_of(request), student_id
+    assert student is not None
+    return checked, student
+
+
+def student_file_path(request: web.Request) -> tuple[Scope, int, str]:
+    errors = Errors()
+    checked = scope(request, errors)
+    student = student_id(request, errors)
+    name = filename(request, errors)
+    errors.raise_if_any()
+    assert student is not None
+    return checked, student, name
 
 
 def snapshot_timestamp(raw: str, errors: Errors) -> str | None:
@@ -140,8 +219,15 @@ def query_limit(request: web.Request, cap: int) -> int:
 
 
 async def json_object(request: web.Request) -> Mapping[str, Any]:
-    """The request body as a JSON object, or a 422 like FastAPI's for a missing/bad body."""
-    raw = await request.read()
+    """The request body as a JSON object, or a 422 like FastAPI's for a missing/bad body.
+
+    A client that sends its body too slowly gets 408 instead of holding a connection forever.
+    """
+    try:
+        async with asyncio.timeout(request.app[SETTINGS].read_timeout_s):
+            raw = await request.read()
+    except TimeoutError:
+        raise RequestTimeout("request body not received in time") from None
     if not raw.strip():
         raise ValidationFailed([error_entry("missing", ["body"], "Field required", None)])
     try:
@@ -161,7 +247,7 @@ async def json_object(request: web.Request) -> Mapping[str, Any]:
     return body
 
 
-def body_int(body: Mapping[str, Any], name: str, errors: Errors, minimum: int | None = None):
+def body_int(body: Mapping[str, Any], name: str, errors: Errors, minimum: int = -INT64_MAX - 1):
     loc: list[str | int] = ["body", name]
     if name not in body:
         errors.add("missing", loc, "Field required", None)
@@ -182,11 +268,7 @@ def body_int(body: Mapping[str, Any], name: str, errors: Errors, minimum: int | 
         result = parse_int_text(value, loc, errors)
     else:
         errors.add("int_type", loc, "Input should be a valid integer", value)
-    if result is not None and minimum is not None and result < minimum:
-        msg = f"Input should be greater than or equal to {minimum}"
-        errors.add("greater_than_equal", loc, msg, value, {"ge": minimum})
-        return None
-    return result
+    return _in_range(result, loc, value, errors, minimum, INT64_MAX)
 
 
 def body_str(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
@@ -196,6 +278,15 @@ def body_str(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
     value = body[name]
     if not isinstance(value, str):
         errors.add("string_type", ["body", name], "Input should be a valid string", value)
+        return None
+    if len(value) > TEXT_MAX:
+        msg = f"String should have at most {TEXT_MAX} characters"
+        errors.add(
+            "string_too_long", ["body", name], msg, value[:64] + "...", {"max_length": TEXT_MAX}
+        )
+        return None
+    if "\x00" in value:
+        errors.add("string_nul", ["body", name], "String must not contain NUL characters", value)
         return None
     return value
 

@@ -8,6 +8,8 @@ later route — exactly as FastAPI behaved.
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from watcher.api import assignments, health, ingest, logs, selection, students
@@ -16,8 +18,16 @@ from watcher.api.state import SETTINGS
 STUDENT = "/api/{class_div}/{hw_name}/{student_id}"
 
 
+def _any_segment(template: str) -> str:
+    """`{name}` -> `{name:[^/]+}`: aiohttp's default refuses `{` and `}` inside a segment, the
+    original did not (a file `a{b}.c` is legal); the handlers' patterns decide validity."""
+    return re.sub(r"\{(\w+)\}", r"{\1:[^/]+}", template)
+
+
 def setup_routes(app: web.Application) -> None:
-    add = app.router.add_route
+    def add(method: str, template: str, handler) -> None:
+        app.router.add_route(method, _any_segment(template), handler)
+
     add("POST", STUDENT + "/logs/build", ingest.post_build_log)
     add("POST", STUDENT + "/logs/run", ingest.post_run_log)
     add("GET", "/api/snapshot_avg/{class_div}/{hw_name}/{student_id}/{filename}",

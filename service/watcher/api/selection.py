@@ -29,8 +29,7 @@ async def list_files(request: web.Request) -> web.Response:
     responses=string_list("KST YYYYMMDD_HHMMSS, one per snapshot"),
 )
 async def list_file_timestamps(request: web.Request) -> web.Response:
-    scope, student_id = params.student_path(request)
-    filename = request.match_info["filename"]
+    scope, student_id, filename = params.student_file_path(request)
     async with request.app[DATABASE].read() as conn:
         stamps = await queries.file_timestamps(conn, scope, student_id, filename)
     return json_ok(stamps)

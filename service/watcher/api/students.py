@@ -17,8 +17,7 @@ from watcher.store import queries
 @docs(tags=["students"], summary="Snapshot count and mean size of one file")
 @response_schema(SnapshotAvgOut, 200)
 async def file_snapshot_avg(request: web.Request) -> web.Response:
-    scope, student_id = params.student_path(request)
-    filename = request.match_info["filename"]
+    scope, student_id, filename = params.student_file_path(request)
     async with request.app[DATABASE].read() as conn:
         count, total = await queries.file_size_totals(conn, scope, student_id, filename)
     return json_ok(file_snapshot_stats(count, total))

@@ -8,7 +8,8 @@ does (watcher.api.routes, CONTRACT §1.6), without importing it:
   encoded while splitting), so an encoded slash never creates a segment. Literal segments
   (`assignment`, `logs`, ...) are compared decoded; the class is decoded the way aiohttp decodes a
   path parameter. `/api/os%2D1/hw1/7` is class `os-1`.
-- A parameter matches one non-empty segment without `{` or `}` (aiohttp's default `[^{}/]+`).
+- A parameter matches any one non-empty segment (the service registers `[^/]+`, braces included,
+  as the original accepted them; the service's own patterns then decide what is valid).
 - Routes are tried most specific first: those whose fixed prefix is longer
   (`/api/assignment/...`, `/api/graph_data/...`) before the generic `/api/{class_div}/...` ones,
   registration order among equals. That is aiohttp's resource index; for every request the
@@ -68,7 +69,7 @@ class LegacyRoute:
             return False
         for expected, actual in zip(self.segments, segments, strict=True):
             if expected.startswith("{"):
-                if not actual or "{" in actual or "}" in actual:
+                if not actual:
                     return False
             elif expected != actual:
                 return False

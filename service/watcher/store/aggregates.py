@@ -7,7 +7,7 @@ with the answer (students, files) and not with the number of saves:
 - `student_state`   one row per (class, assignment, student): count, bytes, first/latest time, the
                     size at the latest time (first-inserted row wins a tie, as in the original) and
                     the first row's id (the original's tie-break order for top_7).
-- `size_count`      histogram of snapshot sizes per assignment, and `size_bucket` the same in 1 KiB
+- `size_count`      histogram of snapshot sizes per assignment, and `size_bucket` the same in 256-byte
                     buckets, so a percentile walks ~a hundred rows instead of every snapshot.
 - `log_count`       build/run rows per student.
 - `snapshot.churn_cum`  running sum of |size change| along one file's history in (timestamp, id)
@@ -21,7 +21,7 @@ cannot be forgotten. `REBUILD` recomputes everything from the base tables.
 
 from __future__ import annotations
 
-BUCKET_SHIFT = 10  # size_bucket groups sizes in 1 KiB ranges
+BUCKET_SHIFT = 8  # size_bucket groups sizes in 256-byte ranges: <= 256 buckets below 64 KiB
 
 _STUDENT = "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
 

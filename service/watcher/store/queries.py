@@ -184,7 +184,7 @@ async def sizes_at(
 ) -> dict[int, int]:
     """The snapshot sizes at the given positions of the assignment's sorted size distribution.
 
-    Walks the 1 KiB buckets (a few dozen rows) to find each position's bucket, then lets SQLite
+    Walks the 256-byte buckets (at most a few hundred rows) to find each position's bucket, then lets SQLite
     find the size at the remaining offset inside that bucket.
     """
     key = (scope.class_div, scope.hw_name)
