@@ -28,6 +28,8 @@ from watcher_operator.config import Settings
 SETTINGS = Settings.from_env()
 # How soon a pass that failed on an API error is retried (seconds).
 RETRY_DELAY = 10.0
+# How long a stopping reconciler may take to finish its pass before Kopf re-checks later.
+INSTANT_EXIT_TIMEOUT = 5.0
 
 Key = tuple[str, str]
 
@@ -53,6 +55,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         f"{c.LABEL_MANAGED_BY}={c.MANAGED_BY}"
     )
     settings.posting.reporting_component = c.MANAGED_BY
+    # A reconciler told to stop finishes its pass first (see reconciler): wait that long for
+    # it, rather than re-checking only after the cancellation backoff.
+    settings.background.instant_exit_timeout = INSTANT_EXIT_TIMEOUT
     memo.api = apply.Api(apply.client_from_environment(), timeout=SETTINGS.request_timeout)
     memo.wakeups = {}  # (namespace, name) -> asyncio.Event of that instance's reconciler
 
@@ -61,7 +66,12 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 def class_index(
     namespace: str, name: str, spec: Mapping[str, Any], meta: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str, Any], tuple[str, str]]:
-    """(namespace, classDiv) -> (creationTimestamp, name) of every instance claiming it."""
+    """(namespace, classDiv) -> (creationTimestamp, name) of every instance claiming it.
+
+    An instance being deleted claims nothing: its children are going, another may take over.
+    """
+    if meta.get("deletionTimestamp"):
+        return {}
     return {(namespace, spec.get("classDiv")): (meta.get("creationTimestamp") or "", name)}
 
 
@@ -92,13 +102,34 @@ async def deployment_changed(
         wakeup.set()
 
 
-@kopf.daemon(c.GROUP, c.VERSION, c.PLURAL, cancellation_timeout=30)
+async def _sleep(wakeup: asyncio.Event, stopped: kopf.DaemonStopped, delay: float) -> None:
+    """Until woken, stopped, or ``delay`` seconds have passed."""
+    waits = {asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stopped.wait())}
+    try:
+        await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+# On deletion (or shutdown) Kopf signals ``stopped`` and waits for the loop to finish its pass
+# (usually milliseconds; INSTANT_EXIT_TIMEOUT): a pass cancelled midway would go on in its
+# thread, and could recreate a child after the instance is gone. Only a pass stuck for longer
+# than the backoff is cancelled.
+@kopf.daemon(
+    c.GROUP,
+    c.VERSION,
+    c.PLURAL,
+    cancellation_backoff=4 * SETTINGS.request_timeout,
+    cancellation_timeout=10,
+)
 async def reconciler(
     body: kopf.Body,
     namespace: str,
     name: str,
     memo: kopf.Memo,
     class_index: kopf.Index,
+    stopped: kopf.DaemonStopped,
     logger: kopf.Logger,
     **_: Any,
 ) -> None:
@@ -109,7 +140,7 @@ async def reconciler(
     current: dict[str, Any] = copy.deepcopy(dict(body.get("status") or {}))
     failure = ""
     try:
-        while True:
+        while not stopped:
             wakeup.clear()
             raw = copy.deepcopy(dict(body))
             raw["status"] = current
@@ -148,9 +179,7 @@ async def reconciler(
                             memo.api.patch_instance_status, namespace, name, marked
                         )
                         current = {**current, **marked}
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await wakeup.wait()
+            await _sleep(wakeup, stopped, delay)
     finally:
         # Deleted (or the operator is stopping). An instance that was refused the same
         # classDiv may serve it now: let the others in the namespace look without delay.

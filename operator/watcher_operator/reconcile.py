@@ -109,8 +109,7 @@ def reconcile(
         claim = api.read("PersistentVolumeClaim", namespace, c.data_claim_name(name))
         refusal = claim_refusal(parsed, claim) if claim is not None else None
 
-    if refusal is not None or parsed is None:
-        assert refusal is not None
+    if refusal is not None:
         if refusal != status.refusal_in(previous, generation):
             events.append(Event("Warning", "Refused", refusal.message))
         deployment = api.read("Deployment", namespace, c.child_name(name))
@@ -124,6 +123,7 @@ def reconcile(
         )
         return Result(new, events)
 
+    assert parsed is not None  # parsing failed, or a refusal was returned above
     owner = resources.owner_reference(body)
     restart = resources.pending_restart(parsed, previous)
     desired = [
@@ -137,7 +137,9 @@ def reconcile(
 
     deployment: dict[str, Any] | None = None
     for manifest in desired:
-        applied = api.ensure(manifest, claim) if manifest is desired[0] else api.ensure(manifest)
+        # The claim was read above already; the others are read now.
+        live = claim if manifest["kind"] == "PersistentVolumeClaim" else ...
+        applied = api.ensure(manifest, live)
         kind, child = manifest["kind"], manifest["metadata"]["name"]
         if applied.outcome is not Outcome.UNCHANGED:
             events.append(_describe(kind, child, applied.outcome, repairing=repairing))

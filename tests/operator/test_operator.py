@@ -6,6 +6,7 @@ the cluster's controllers would, and polls the emulator's state with a bounded t
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import kmock
@@ -263,6 +264,18 @@ async def test_deleted_service_and_edited_deployment_are_repaired(
     )
 
 
+async def passes_after_stop(api: ApiServer) -> None:
+    """Long enough for a pass in flight, or a wrongly surviving reconciler, to show."""
+    writes = len(list(api))
+    await asyncio.sleep(1.5)  # > the 1 s interval: a live reconciler would read something
+    stray = [
+        f"{r.method.value} {r.url.path}"
+        for r in list(api)[writes:]
+        if r.headers.get("User-Agent", "").startswith("OpenAPI-Generator")
+    ]
+    assert stray == [], "the reconciler still ran after the instance was deleted"
+
+
 async def test_delete_removes_owned_children_and_keeps_data(
     apiserver: ApiServer, operator: object
 ) -> None:
@@ -275,12 +288,18 @@ async def test_delete_removes_owned_children_and_keeps_data(
     assert claim["metadata"].get("ownerReferences", []) == []
 
     apiserver.delete_object(INSTANCES, "ns1", "os-1")
-    # Kopf removes its finalizer, the instance goes, the garbage collector takes its children.
+    # Kopf stops the reconciler and removes its finalizer, the instance goes, and the garbage
+    # collector takes its children.
     await eventually(lambda: apiserver.read_object(INSTANCES, "ns1", "os-1") is None)
     assert apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1") is None
     assert apiserver.read_object(SERVICES, "ns1", "watcher-os-1") is None
     kept = apiserver.read_object(CLAIMS, "ns1", "watcher-os-1-data")
     assert kept is not None and kept["metadata"]["uid"] == claim["metadata"]["uid"]
+    # And nothing was written after the reconciler stopped: no child came back.
+    await passes_after_stop(apiserver)
+    for res in (DEPLOYMENTS, SERVICES):
+        history = apiserver.object_versions(res, "ns1", "watcher-os-1")
+        assert history[-1] is None and history.count(None) == 1, res.plural
 
 
 async def test_delete_without_retain_removes_the_data_too(
