@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp_apispec import docs, request_schema, response_schema, setup_aiohttp_apispec
 
 from watcher import __version__
+from watcher.names import CLASS_DIV, FILENAME_MAX, HW_NAME, INT64_MAX
 
 __all__ = ["docs", "request_schema", "response_schema", "setup_docs", "string_list"]
 
@@ -20,7 +21,19 @@ UI_URL = "/api/docs"
 
 # aiohttp-apispec documents every path parameter as a string; these are not.
 _PATH_PARAMETER_TYPES: dict[str, dict[str, Any]] = {
-    "student_id": {"type": "integer", "description": "student number"},
+    "class_div": {"pattern": f"^{CLASS_DIV.pattern}$", "description": "<subject>-<division>"},
+    "hw_name": {"pattern": f"^{HW_NAME.pattern}$", "description": "assignment, e.g. hw1"},
+    "filename": {
+        "pattern": "^[^\\x00-\\x1f\\x7f/\\\\]+$",
+        "maxLength": FILENAME_MAX,
+        "description": "path below the assignment, / written as @; no . or .. parts",
+    },
+    "student_id": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": INT64_MAX,
+        "description": "student number",
+    },
     "interval": {"type": "integer", "description": "bucket width in minutes, > 0"},
     "start": {"type": "string", "format": "date-time", "description": "KST wall clock"},
     "end": {"type": "string", "format": "date-time", "description": "KST wall clock, inclusive"},

@@ -175,3 +175,31 @@ async def test_build_avg_over_several_students(client):
     assert await get_json(client, "/api/build_avg/os-1/hw2") == {"avg_count": 2.0}
     assert (await client.post("/api/os-1/hw2/4/logs/build", json=BUILD)).status == 200
     assert await get_json(client, "/api/build_avg/os-1/hw2") == {"avg_count": 1.75}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/total_graph_data/os-1/hw1/99999999999999999999/2025-01-01",
+        "/api/total_graph_data/os-1/hw1/2025-01-01/-99999999999999999999",
+    ],
+)
+async def test_out_of_range_unix_times_are_422(client, path):
+    assert (await client.get(path)).status == 422
+
+
+@pytest.mark.parametrize("interval", ["525600", "10000000", "99999999999999999999999"])
+async def test_huge_graph_intervals_give_one_bucket(client, interval):
+    body = await get_json(client, f"/api/graph_data/os-1/hw1/202012345/{interval}")
+    assert body == {
+        "trends": [{"timestamp": "20250310_1500", "total_size": 160.0, "size_change": 160.0}]
+    }
+
+
+async def test_graph_at_the_end_of_time(client, post_snapshot):
+    await post_snapshot("z.c", "99991231_140000", 7, student=5)  # 23:00 KST on 9999-12-31
+    await post_snapshot("z.c", "99991231_145959", 9, student=5)
+    body = await get_json(client, "/api/graph_data/os-1/hw1/5/60")
+    assert body == {
+        "trends": [{"timestamp": "99991231_2300", "total_size": 9.0, "size_change": 9.0}]
+    }

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from watcher.api.errors import BadRequest, RequestTimeout, ValidationFailed, error_entry
 from watcher.api.state import SETTINGS
+from watcher.names import CLASS_DIV, HW_NAME, INT64_MAX, TEXT_MAX, filename_problem
 from watcher.store.queries import Scope
 from watcher.timefmt import snapshot_timestamp_to_kst
 
@@ -30,16 +31,6 @@ _DATETIME_RE = re.compile(
 _MS_THRESHOLD = 2e10
 
 INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
-
-# What the collectors send (CONTRACT §4): classes are `<subject>-<division>` (filemon and procmon
-# both derive them so), assignments `hwN` (the Jupyter hook may send `unknown`), file names are
-# paths below the assignment with `/` written as `@`, in any script, with spaces.
-CLASS_DIV = re.compile(r"[A-Za-z0-9]+-[A-Za-z0-9]+")
-HW_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-FILENAME_MAX = 512
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-TEXT_MAX = 8192  # cmdline, cwd and paths of a log
-INT64_MAX = 2**63 - 1  # SQLite's INTEGER
 
 
 class Errors:
@@ -113,15 +104,7 @@ def scope_of(request: web.Request) -> Scope:
 def filename(request: web.Request, errors: Errors) -> str:
     """Any file name a collector sends; never one that could climb out of a directory."""
     value = request.match_info["filename"]
-    problem = None
-    if len(value) > FILENAME_MAX:
-        problem = f"at most {FILENAME_MAX} characters"
-    elif CONTROL.search(value):
-        problem = "no control characters"
-    elif "/" in value or "\\" in value:
-        problem = "no / or \\ (nested paths are joined with @)"
-    elif any(part in ("", ".", "..") for part in value.split("@")):
-        problem = "no empty, . or .. path parts"
+    problem = filename_problem(value)
     if problem:
         errors.add("filename", ["path", "filename"], f"Invalid file name: {problem}", value)
     return value
@@ -155,14 +138,19 @@ def snapshot_timestamp(raw: str, errors: Errors) -> str | None:
         return None
 
 
+# Any wider graph bucket holds a whole class's history just the same (19 years).
+MAX_INTERVAL_MINUTES = 10_000_000
+
+
 def positive_interval(request: web.Request) -> int:
+    """Bucket width in minutes; the original's 400 for <= 0, wider than any history clamped."""
     errors = Errors()
     interval = path_int(request, "interval", errors)
     errors.raise_if_any()
     assert interval is not None
     if interval <= 0:
         raise BadRequest("Interval must be a positive integer.")
-    return interval
+    return min(interval, MAX_INTERVAL_MINUTES)
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -191,7 +179,10 @@ def parse_datetime(value: Any) -> datetime:
 def _from_epoch(seconds: float) -> datetime:
     if abs(seconds) > _MS_THRESHOLD:
         seconds /= 1000
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("Unix time out of range") from None
 
 
 def path_datetime(request: web.Request, name: str, errors: Errors) -> datetime | None:

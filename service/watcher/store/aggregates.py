@@ -7,8 +7,8 @@ with the answer (students, files) and not with the number of saves:
 - `student_state`   one row per (class, assignment, student): count, bytes, first/latest time, the
                     size at the latest time (first-inserted row wins a tie, as in the original) and
                     the first row's id (the original's tie-break order for top_7).
-- `size_count`      histogram of snapshot sizes per assignment, and `size_bucket` the same in 256-byte
-                    buckets, so a percentile walks ~a hundred rows instead of every snapshot.
+- `size_count`      histogram of snapshot sizes per assignment, and `size_bucket` the same in
+                    256-byte buckets, so a percentile reads a few hundred rows, not every snapshot.
 - `log_count`       build/run rows per student.
 - `snapshot.churn_cum`  running sum of |size change| along one file's history in (timestamp, id)
                     order, so churn over any window is last - first of two index seeks per file.

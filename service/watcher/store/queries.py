@@ -103,7 +103,10 @@ def _seconds(column: str) -> str:
     )
 
 
-_BOUNDARY = "strftime('%Y%m%d_%H%M%S', ?5 + ({k} + 1) * ?6, 'unixepoch')"
+# The end of bucket k; past year 9999 strftime gives NULL, which means "after everything".
+_BOUNDARY = (
+    "COALESCE(strftime('%Y%m%d_%H%M%S', ?5 + ({k} + 1) * ?6, 'unixepoch'), '99999999_999999')"
+)
 _BUCKET_OF_WALK = f"(({_seconds('walk.first')} - ?5) / ?6)"
 _GRAPH = f"""
     WITH RECURSIVE walk(first) AS (
@@ -184,8 +187,8 @@ async def sizes_at(
 ) -> dict[int, int]:
     """The snapshot sizes at the given positions of the assignment's sorted size distribution.
 
-    Walks the 256-byte buckets (at most a few hundred rows) to find each position's bucket, then lets SQLite
-    find the size at the remaining offset inside that bucket.
+    Walks the 256-byte buckets (a few hundred rows at most) to find each position's bucket, then
+    lets SQLite find the size at the remaining offset inside that bucket.
     """
     key = (scope.class_div, scope.hw_name)
     buckets = await _all(
