@@ -40,6 +40,7 @@ LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
     r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
+MAX_ENV = 64  # as the CRD's maxItems
 ENV_SOURCES = ("configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef")
 
 
@@ -204,11 +205,13 @@ def _is_rfc3339(value: str) -> bool:
 
 def _check_env(env: list[Any]) -> list[str]:
     problems: list[str] = []
+    if len(env) > MAX_ENV:
+        problems.append(f"spec.env has {len(env)} entries; at most {MAX_ENV} are allowed")
     seen: set[str] = set()
     for index, var in enumerate(env):
         path = f"spec.env[{index}]"
         name = var.get("name") if isinstance(var, dict) else None
-        if not isinstance(name, str) or not ENV_NAME.match(name):
+        if not isinstance(name, str) or not ENV_NAME.match(name) or len(name) > 256:
             problems.append(f"{path}.name must be a valid environment variable name")
             continue
         if name in conventions.MANAGED_ENV:

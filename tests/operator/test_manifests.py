@@ -210,6 +210,15 @@ def test_crd_checks_agree_with_the_operators() -> None:
             assert api_accepts == operator_accepts, (field, value)
 
 
+def test_crd_bounds_what_its_rules_iterate() -> None:
+    """The API server refuses CEL rules whose cost it cannot bound: lists and strings they
+    walk need maxItems / maxLength."""
+    env = SPEC_SCHEMA["properties"]["env"]
+    assert env["maxItems"] == spec.MAX_ENV
+    assert env["items"]["properties"]["name"]["maxLength"] == 256
+    assert SPEC_SCHEMA["properties"]["classDiv"]["maxLength"] == 63
+
+
 def test_crd_rejects_what_it_should() -> None:
     """A control for ``check``: it does find problems."""
     bad = {"classDiv": "os1", "paused": "no", "storage": {"size": "5GB", "extra": 1}, "env": [{}]}

@@ -97,6 +97,11 @@ def test_full_spec() -> None:
         ({"classDiv": "os-1", "env": [{"name": "A", "valueFrom": {}}]}, "exactly one of"),
         ({"classDiv": "os-1", "env": [{"name": "A", "valueFrom": {"x": {}}}]}, "exactly one of"),
         ({"classDiv": "os-1", "env": [{"name": "A", "extra": 1}]}, "unknown fields ['extra']"),
+        ({"classDiv": "os-1", "env": [{"name": "A" * 257}]}, "spec.env[0].name must be"),
+        (
+            {"classDiv": "os-1", "env": [{"name": f"V{i}", "value": ""} for i in range(65)]},
+            "spec.env has 65 entries; at most 64",
+        ),
     ],
 )
 def test_refusals_name_the_field(raw: dict[str, Any], expected: str) -> None:
