@@ -11,7 +11,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 PREFIX = "WATCHER_"
 LEGACY_DB_URL = "DB_URL"
@@ -82,8 +82,60 @@ def _field(default: Any, parse: Callable[[str], Any], doc: str, secret: bool = F
     )
 
 
+class EnvSettings:
+    """Reading a frozen settings dataclass from `<PREFIX><FIELD>` environment variables.
+
+    Subclasses are dataclasses whose fields come from `_field`; `from_env` is the one place that
+    knows the precedence (environment over `.env`) and turns a bad value into a SettingsError.
+    """
+
+    PREFIX: ClassVar[str] = PREFIX
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> Self:
+        """Build settings from `environ` (default os.environ) over a `.env` file, if any."""
+        values: dict[str, str] = {}
+        if dotenv is not None and dotenv.is_file():
+            values.update(read_dotenv(dotenv))
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Self:
+        kwargs: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            name, raw = cls._raw_value(field.name, values)
+            if raw is None:
+                continue
+            try:
+                kwargs[field.name] = field.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r}: {exc}") from None
+        return cls(**kwargs)
+
+    @classmethod
+    def _raw_value(cls, field: str, values: Mapping[str, str]) -> tuple[str, str | None]:
+        """(variable name, raw value or None) of one field; subclasses add aliases here."""
+        name = cls.PREFIX + field.upper()
+        return name, values.get(name)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) of every setting: for --help and the README."""
+        rows = []
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            default = field.default
+            if isinstance(default, tuple):
+                default = ",".join(default)
+            shown = "" if default is None else str(default)
+            rows.append((cls.PREFIX + field.name.upper(), shown, field.metadata["doc"]))
+        return rows
+
+
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(EnvSettings):
     """The service's configuration. Field `foo_bar` is read from `WATCHER_FOO_BAR`."""
 
     db_path: Path = _field(
@@ -157,31 +209,11 @@ class Settings:
     )
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
-    ) -> Settings:
-        """Build settings from `environ` (default os.environ) over a `.env` file, if any."""
-        values: dict[str, str] = {}
-        if dotenv is not None and dotenv.is_file():
-            values.update(read_dotenv(dotenv))
-        values.update(os.environ if environ is None else environ)
-        return cls.from_mapping(values)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
-        kwargs: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            name = PREFIX + field.name.upper()
-            raw = values.get(name)
-            if raw is None and field.name == "db_path" and LEGACY_DB_URL in values:
-                name, raw = LEGACY_DB_URL, _path_from_db_url(values[LEGACY_DB_URL])
-            if raw is None:
-                continue
-            try:
-                kwargs[field.name] = field.metadata["parse"](raw)
-            except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r}: {exc}") from None
-        return cls(**kwargs)
+    def _raw_value(cls, field: str, values: Mapping[str, str]) -> tuple[str, str | None]:
+        name, raw = super()._raw_value(field, values)
+        if raw is None and field == "db_path" and LEGACY_DB_URL in values:
+            return LEGACY_DB_URL, _path_from_db_url(values[LEGACY_DB_URL])
+        return name, raw
 
 
 def _path_from_db_url(url: str) -> str:
@@ -217,11 +249,5 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 
 def describe() -> list[tuple[str, str, str]]:
-    """(variable, default, meaning) for every setting: used by --help and kept in the README."""
-    rows = []
-    for field in dataclasses.fields(Settings):
-        default = field.default
-        if isinstance(default, tuple):
-            default = ",".join(default)
-        rows.append((PREFIX + field.name.upper(), str(default), field.metadata["doc"]))
-    return rows
+    """(variable, default, meaning) for every service setting."""
+    return Settings.describe()

@@ -43,40 +43,47 @@ async def noop_snapshot(request: web.Request) -> web.Response:
     return json_ok({"message": "Snapshot registered successfully"})
 
 
-@docs(tags=["ingest"], summary="Register a compiler run (procmon)", responses=_ERRORS)
-@request_schema(BuildLogIn)
-@response_schema(MessageOut, 200)
-async def post_build_log(request: web.Request) -> web.Response:
+# Per log kind: the body's text fields in the collectors' (and pydantic's error) order, and the
+# columns of the table's INSERT after the student id (store/writer.py).
+_LOG_TEXTS = {
+    "buildlog": ("cmdline", "cwd", "binary_path", "target_path"),
+    "runlog": ("cmdline", "cwd", "target_path", "process_type"),
+}
+_LOG_COLUMNS = {
+    "buildlog": ("cwd", "binary_path", "cmdline", "exit_code", "target_path", "timestamp"),
+    "runlog": ("cmdline", "exit_code", "cwd", "target_path", "process_type", "timestamp"),
+}
+_LOG_MESSAGES = {
+    "buildlog": "Build log registered successfully",
+    "runlog": "Run log registered successfully",
+}
+
+
+async def _post_log(request: web.Request, table: str) -> web.Response:
+    columns = _LOG_COLUMNS[table]
     errors = params.Errors()
     scope = params.scope(request, errors)
     student_id = params.student_id(request, errors)
     body = await params.json_object(request)
-    fields = _log_fields(body, errors, ("cmdline", "cwd", "binary_path", "target_path"))
+    fields = _log_fields(body, errors, _LOG_TEXTS[table])
     errors.raise_if_any()
-    row = (
-        scope.class_div, scope.hw_name, student_id, fields["cwd"], fields["binary_path"],
-        fields["cmdline"], fields["exit_code"], fields["target_path"], fields["timestamp"],
-    )  # fmt: skip
-    await request.app[DATABASE].writer.submit("buildlog", row)
-    return json_ok({"message": "Build log registered successfully"})
+    row = (scope.class_div, scope.hw_name, student_id, *(fields[c] for c in columns))
+    await request.app[DATABASE].writer.submit(table, row)
+    return json_ok({"message": _LOG_MESSAGES[table]})
+
+
+@docs(tags=["ingest"], summary="Register a compiler run (procmon)", responses=_ERRORS)
+@request_schema(BuildLogIn)
+@response_schema(MessageOut, 200)
+async def post_build_log(request: web.Request) -> web.Response:
+    return await _post_log(request, "buildlog")
 
 
 @docs(tags=["ingest"], summary="Register a program run (procmon, Jupyter hook)", responses=_ERRORS)
 @request_schema(RunLogIn)
 @response_schema(MessageOut, 200)
 async def post_run_log(request: web.Request) -> web.Response:
-    errors = params.Errors()
-    scope = params.scope(request, errors)
-    student_id = params.student_id(request, errors)
-    body = await params.json_object(request)
-    fields = _log_fields(body, errors, ("cmdline", "cwd", "target_path", "process_type"))
-    errors.raise_if_any()
-    row = (
-        scope.class_div, scope.hw_name, student_id, fields["cmdline"], fields["exit_code"],
-        fields["cwd"], fields["target_path"], fields["process_type"], fields["timestamp"],
-    )  # fmt: skip
-    await request.app[DATABASE].writer.submit("runlog", row)
-    return json_ok({"message": "Run log registered successfully"})
+    return await _post_log(request, "runlog")
 
 
 def _log_fields(body, errors: params.Errors, text_fields: tuple[str, ...]) -> dict:

@@ -8,32 +8,20 @@ naming the variable.
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from yarl import URL
 
 from watcher.config import (
-    SettingsError,
+    EnvSettings,
     _choice,
     _field,
     _log_level,
     _non_negative_float,
     _port,
+    _positive_float,
     _positive_int,
-    read_dotenv,
 )
-
-PREFIX = "WATCHER_GATEWAY_"
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError("must be a positive number")
-    return value
 
 
 def upstream_url(raw: str) -> URL:
@@ -51,8 +39,10 @@ def _optional_url(raw: str) -> URL | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class GatewaySettings:
+class GatewaySettings(EnvSettings):
     """The gateway's configuration. Field `foo_bar` is read from `WATCHER_GATEWAY_FOO_BAR`."""
+
+    PREFIX = "WATCHER_GATEWAY_"
 
     # `_field` wraps dataclasses.field with parse metadata (RUF009 misreads it as a call default).
     routes_file: Path = _field(  # noqa: RUF009
@@ -94,39 +84,7 @@ class GatewaySettings:
         30.0, _non_negative_float, "Grace period for in-flight requests on SIGTERM."
     )
 
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
-    ) -> GatewaySettings:
-        """Build settings from `environ` (default os.environ) over a `.env` file, if any."""
-        values: dict[str, str] = {}
-        if dotenv is not None and dotenv.is_file():
-            values.update(read_dotenv(dotenv))
-        values.update(os.environ if environ is None else environ)
-        return cls.from_mapping(values)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, str]) -> GatewaySettings:
-        kwargs: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            name = PREFIX + field.name.upper()
-            raw = values.get(name)
-            if raw is None:
-                continue
-            try:
-                kwargs[field.name] = field.metadata["parse"](raw)
-            except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r}: {exc}") from None
-        return cls(**kwargs)
-
 
 def describe() -> list[tuple[str, str, str]]:
-    """(variable, default, meaning) for every setting: used by --help and kept in the README."""
-    return [
-        (
-            PREFIX + field.name.upper(),
-            "" if field.default is None else str(field.default),
-            field.metadata["doc"],
-        )
-        for field in dataclasses.fields(GatewaySettings)
-    ]
+    """(variable, default, meaning) for every gateway setting."""
+    return GatewaySettings.describe()
