@@ -214,21 +214,26 @@ async def bench_mixed(server, shape: Shape, seconds: float) -> dict:
 
 async def run(args) -> dict:
     report: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds")}
+    began = time.perf_counter()
+
+    def progress(what: str) -> None:
+        print(f"[{time.perf_counter() - began:6.0f} s] {what} ...", flush=True)
+
     with tempfile.TemporaryDirectory(prefix="watcher-bench-", dir=args.workdir) as tmp:
         workdir = Path(tmp)
-        print("ingest ...", flush=True)
+        progress("ingest")
         report["ingest"] = await bench_ingest(workdir, args)
         report["queries"] = {}
         for label, saves in (("10k", 1), ("1M", args.saves)):
             shape = Shape(saves=saves)
             db = workdir / f"q{label}.db"
-            print(f"seeding {shape.snapshots:,} snapshots ...", flush=True)
+            progress(f"seeding {shape.snapshots:,} snapshots")
             report[f"seed_seconds_{label}"] = await seed(db, shape)
             async with running_server(db) as server:
-                print(f"queries at {label} ...", flush=True)
+                progress(f"queries at {label}")
                 report["queries"][label] = await bench_queries(server, shape, args.query_requests)
                 if label == "1M":
-                    print("mixed load ...", flush=True)
+                    progress("mixed load")
                     report["mixed"] = await bench_mixed(server, shape, args.mixed_seconds)
                     report["peak_rss_mb_1M"] = server.peak_rss_bytes() / 2**20
         if not args.skip_gateway:
@@ -237,8 +242,9 @@ async def run(args) -> dict:
             except ImportError:
                 report["gateway"] = None
             else:
-                print("gateway ...", flush=True)
+                progress("gateway")
                 report["gateway"] = await measure()
+    report["total_seconds"] = time.perf_counter() - began
     return report
 
 
@@ -298,6 +304,7 @@ def render(report: dict) -> str:
             f"gateway: {gateway['gateway_rps']:.0f} req/s through it vs {gateway['direct_rps']:.0f}"
             f" direct = {gateway['ratio']:.2f}"
         )
+    lines.append(f"whole benchmark: {report['total_seconds']:.0f} s")
     return "\n".join(lines)
 
 
