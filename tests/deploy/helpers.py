@@ -100,7 +100,7 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
             return node
         out = {}
         for key, value in node.items():
-            if key in ("labels", "matchLabels") and isinstance(value, dict):
+            if is_label_map(key, value):
                 value = {k: v for k, v in value.items() if k not in RELEASE_LABELS}
             elif key == "annotations" and isinstance(value, dict):
                 value = {k: v for k, v in value.items() if not k.startswith("helm.sh/")}
@@ -110,6 +110,15 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
         return out
 
     return walk(copy.deepcopy(document))
+
+
+def is_label_map(key: str, value: Any) -> bool:
+    """labels, matchLabels, and a Service's selector (a plain label map)."""
+    if not isinstance(value, dict):
+        return False
+    if key in ("labels", "matchLabels"):
+        return True
+    return key == "selector" and all(isinstance(v, str) for v in value.values())
 
 
 def containers(document: dict[str, Any]) -> list[dict[str, Any]]:
