@@ -132,6 +132,16 @@ class Api:
                 ),
                 lambda ns, name: self._call(co.delete_namespaced_service, name, ns),
             )
+        if kind == "ConfigMap":
+            co = self.core
+            return (
+                lambda ns, name: self._call(co.read_namespaced_config_map, name, ns),
+                lambda ns, body: self._call(co.create_namespaced_config_map, ns, body),
+                lambda ns, name, body: self._call(
+                    co.patch_namespaced_config_map, name, ns, body, _content_type=MERGE_PATCH
+                ),
+                lambda ns, name: self._call(co.delete_namespaced_config_map, name, ns),
+            )
         if kind == "PersistentVolumeClaim":
             co = self.core
             return (

@@ -20,7 +20,7 @@ from typing import Any
 import kopf
 from kubernetes.client.exceptions import ApiException
 
-from watcher_operator import apply, reconcile, status
+from watcher_operator import apply, reconcile, routes, status
 from watcher_operator import conventions as c
 from watcher_operator.config import Settings
 
@@ -73,6 +73,35 @@ def class_index(
     if meta.get("deletionTimestamp"):
         return {}
     return {(namespace, spec.get("classDiv")): (meta.get("creationTimestamp") or "", name)}
+
+
+@kopf.index(c.GROUP, c.VERSION, c.PLURAL)
+def route_index(
+    namespace: str,
+    name: str,
+    spec: Mapping[str, Any],
+    status: Mapping[str, Any],
+    meta: Mapping[str, Any],
+    **_: Any,
+) -> dict[str, tuple[str, tuple[str, str]]]:
+    """namespace -> (name, (classDiv, serviceURL)) of every instance that should get traffic."""
+    found = routes.entry(spec, status, meta)
+    return {namespace: (name, found)} if found else {}
+
+
+def publish_routes(
+    api: apply.Api, index: kopf.Index, namespace: str, name: str, own: tuple[str, str] | None
+) -> bool:
+    """Write the namespace's routing table: the other instances as indexed, this one as it is now
+    (the index learns of this instance's newest status only when the watch brings it back).
+
+    True when this instance's own route was added by this write.
+    """
+    others = [found for other, found in index.get(namespace, []) if other != name]
+    applied = api.ensure(routes.config_map(namespace, routes.table([*others, own])))
+    return own is not None and routes.routed(applied.before, own) != routes.routed(
+        applied.live, own
+    )
 
 
 def class_owner(index: kopf.Index, namespace: str, class_div: Any) -> str | None:
@@ -129,6 +158,7 @@ async def reconciler(
     name: str,
     memo: kopf.Memo,
     class_index: kopf.Index,
+    route_index: kopf.Index,
     stopped: kopf.DaemonStopped,
     logger: kopf.Logger,
     **_: Any,
@@ -160,6 +190,18 @@ async def reconciler(
                         memo.api.patch_instance_status, namespace, name, result.status
                     )
                     current = {**current, **result.status}
+                own_route = routes.entry(raw.get("spec"), current, body.get("metadata"))
+                if await asyncio.to_thread(
+                    publish_routes, memo.api, route_index, namespace, name, own_route
+                ):
+                    assert own_route is not None
+                    kopf.event(
+                        body,
+                        type="Normal",
+                        reason="Routed",
+                        message=f"ConfigMap {routes.CONFIG_MAP} sends class {own_route[0]} to "
+                        f"{own_route[1]}",
+                    )
                 failure, delay = "", SETTINGS.repair_interval
             except Exception as exc:  # the API refused, or was unreachable: retry, keep going
                 if isinstance(exc, ApiException):
@@ -181,8 +223,15 @@ async def reconciler(
                         current = {**current, **marked}
             await _sleep(wakeup, stopped, delay)
     finally:
-        # Deleted (or the operator is stopping). An instance that was refused the same
-        # classDiv may serve it now: let the others in the namespace look without delay.
+        # Deleted (or the operator is stopping). Deleted: the gateway must stop sending this
+        # class here now, not at the next pass of another instance.
+        if body.get("metadata", {}).get("deletionTimestamp"):
+            with contextlib.suppress(Exception):  # best effort: the others' passes converge
+                await asyncio.to_thread(
+                    publish_routes, memo.api, route_index, namespace, name, None
+                )
+        # An instance that was refused the same classDiv may serve it now: let the others in
+        # the namespace look without delay.
         memo.wakeups.pop(key, None)
         for (other_namespace, _), other in list(memo.wakeups.items()):
             if other_namespace == namespace:

@@ -49,6 +49,12 @@ RULES: tuple[Rule, ...] = (
         "Each instance's Service and data volume (never deleted by the operator).",
     ),
     Rule(
+        ("",),
+        ("configmaps",),
+        ("get", "create", "patch"),
+        "The gateway's routing table, ConfigMap watcher-routes, in each namespace with instances.",
+    ),
+    Rule(
         (c.MONITORING_GROUP,),
         (c.SERVICE_MONITORS,),
         ("get", "create", "patch", "delete"),

@@ -159,5 +159,5 @@ async def test_read_delete_discovery_and_status(apiserver: ApiServer, api: Api) 
 
 
 def test_unknown_kinds_are_refused(api: Api) -> None:
-    with pytest.raises(ValueError, match="does not manage ConfigMap"):
-        api.read("ConfigMap", "ns1", "x")
+    with pytest.raises(ValueError, match="does not manage Secret"):
+        api.read("Secret", "ns1", "x")

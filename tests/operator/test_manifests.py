@@ -311,8 +311,12 @@ def test_rbac_yaml_is_rendered_from_the_rule_list() -> None:
 def test_rbac_grants_no_wildcards_and_no_secrets() -> None:
     for rule in rbac.RULES:
         assert "*" not in rule.verbs + rule.resources + rule.api_groups
-        assert not {"secrets", "configmaps", "pods"} & set(rule.resources)
+        assert not {"secrets", "pods"} & set(rule.resources)
         assert rule.why
+    # ConfigMaps: only the routing table it writes, never reading others' by listing them.
+    assert rbac.allows("", "configmaps", "patch")
+    assert not rbac.allows("", "configmaps", "list")
+    assert not rbac.allows("", "configmaps", "delete")
     assert rbac.allows("apps", "deployments", "patch")
     assert not rbac.allows("apps", "deployments", "delete")
     assert not rbac.allows("", "persistentvolumeclaims", "delete")

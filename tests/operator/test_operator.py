@@ -7,6 +7,7 @@ the cluster's controllers would, and polls the emulator's state with a bounded t
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 import kmock
@@ -15,6 +16,7 @@ import yaml
 from tests.operator.apiserver import ApiServer
 from tests.operator.helpers import (
     CLAIMS,
+    CONFIG_MAPS,
     DEPLOYMENTS,
     EXAMPLE_PATH,
     INSTANCES,
@@ -535,3 +537,33 @@ async def test_api_errors_are_reported_once_and_retried(
     failing = False
     await eventually(lambda: apiserver.read_object(SERVICES, "ns1", "watcher-os-1"))
     await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Pending")
+
+
+def routing_table(api: ApiServer, namespace: str = "ns1") -> dict | None:
+    found = api.read_object(CONFIG_MAPS, namespace, "watcher-routes")
+    return json.loads(found["data"]["routes.json"]) if found else None
+
+
+async def test_ready_instances_are_published_for_the_gateway(
+    apiserver: ApiServer, operator: object
+) -> None:
+    create_instance(apiserver, "os-1", {"classDiv": "os-1"})
+    # Not Ready yet: the table exists but sends no traffic to a service that cannot answer.
+    await eventually(lambda: routing_table(apiserver) == {}, what="an empty table")
+    mark_deployment_ready(apiserver, "watcher-os-1")
+    os1 = "http://watcher-os-1.ns1.svc:3000"
+    await eventually(lambda: routing_table(apiserver) == {"os-1": os1}, what="os-1 routed")
+    await ready_instance(apiserver, "ds-2")
+    both = {"os-1": os1, "ds-2": "http://watcher-ds-2.ns1.svc:3000"}
+    await eventually(lambda: routing_table(apiserver) == both, what="both routed")
+    table = apiserver.read_object(CONFIG_MAPS, "ns1", "watcher-routes")
+    assert table["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "watcher-operator"
+    assert reasons(apiserver, "os-1").count("Routed") == 1
+
+    apiserver.delete_object(INSTANCES, "ns1", "os-1")
+    await eventually(
+        lambda: routing_table(apiserver) == {"ds-2": "http://watcher-ds-2.ns1.svc:3000"},
+        what="os-1 unrouted on deletion",
+    )
+    # Another namespace's instances never appear in this namespace's table.
+    assert routing_table(apiserver, "ns2") is None

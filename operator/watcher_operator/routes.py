@@ -1,0 +1,75 @@
+"""The gateway's routing table: which service answers for which class.
+
+The gateway (`python -m watcher gateway`) mounts ConfigMap `watcher-routes` of its namespace and
+reads key `routes.json`, a JSON object {classDiv: serviceURL}. The operator keeps that ConfigMap
+in every namespace with WatcherInstances: it lists each instance that is Ready (and not being
+deleted), so collectors' traffic reaches a class only once its service can take it.
+
+Every instance's reconciler publishes the whole table after each pass, from the operator's index
+of all instances plus its own latest status, and removes itself when it stops for a deletion.
+Concurrent publishers converge: each writes the table as it sees it now, and the next pass of
+any of them (at most repair_interval later) corrects a stale view.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from watcher_operator import conventions as c
+
+CONFIG_MAP = "watcher-routes"
+KEY = "routes.json"
+COMPONENT = "routes"
+
+
+def entry(
+    spec: Mapping[str, Any] | None,
+    status: Mapping[str, Any] | None,
+    meta: Mapping[str, Any] | None,
+) -> tuple[str, str] | None:
+    """(classDiv, serviceURL) of an instance that should receive traffic, else None."""
+    if (meta or {}).get("deletionTimestamp"):
+        return None
+    status = status or {}
+    class_div, url = (spec or {}).get("classDiv"), status.get("serviceURL")
+    if status.get("phase") != "Ready" or not class_div or not url:
+        return None
+    return class_div, url
+
+
+def table(entries: Iterable[tuple[str, str] | None]) -> dict[str, str]:
+    """The routing table, sorted by class; only one instance per class is ever Ready (a second
+    one is refused), but should two claim it the first in sorted order wins, deterministically."""
+    routes: dict[str, str] = {}
+    for item in sorted(e for e in entries if e is not None):
+        routes.setdefault(*item)
+    return routes
+
+
+def config_map(namespace: str, routes: Mapping[str, str]) -> dict[str, Any]:
+    """The ConfigMap the gateway mounts. Not owned by any one instance: it outlives each of them."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": CONFIG_MAP,
+            "namespace": namespace,
+            "labels": {
+                c.LABEL_NAME: c.APP_NAME,
+                c.LABEL_COMPONENT: COMPONENT,
+                c.LABEL_MANAGED_BY: c.MANAGED_BY,
+            },
+        },
+        "data": {KEY: json.dumps(dict(routes), indent=2, sort_keys=True) + "\n"},
+    }
+
+
+def routed(config_map: Mapping[str, Any] | None, route: tuple[str, str]) -> bool:
+    """Whether a live routing-table ConfigMap sends `route`'s class to its URL."""
+    raw = ((config_map or {}).get("data") or {}).get(KEY)
+    try:
+        return bool(raw) and json.loads(raw).get(route[0]) == route[1]
+    except (ValueError, AttributeError):
+        return False
