@@ -160,12 +160,16 @@ def rules_of(role: dict[str, Any]) -> list[tuple[tuple[str, ...], ...]]:
     ]
 
 
-def expected_rules(*, cluster_scoped: bool) -> list[tuple[tuple[str, ...], ...]]:
-    cluster_resources = {"namespaces", "customresourcedefinitions"}
+CLUSTER_SCOPED = {"namespaces", "customresourcedefinitions"}
+
+
+def expected_rules(
+    *, namespaced: bool = True, cluster_scoped: bool = True
+) -> list[tuple[tuple[str, ...], ...]]:
     return [
         (rule.api_groups, rule.resources, rule.verbs)
         for rule in rbac.RULES
-        if cluster_scoped or not cluster_resources & set(rule.resources)
+        if (cluster_scoped if CLUSTER_SCOPED & set(rule.resources) else namespaced)
     ]
 
 
@@ -183,7 +187,7 @@ def rule_comments(text: str, kind: str) -> list[str]:
 def test_cluster_role_is_exactly_the_operators_rules_with_a_comment_each() -> None:
     documents = rendered("default")
     role = find(documents, "ClusterRole")
-    assert rules_of(role) == expected_rules(cluster_scoped=True)
+    assert rules_of(role) == expected_rules()
     assert rule_comments(rendered_text("default"), "ClusterRole") == [r.why for r in rbac.RULES]
     binding = find(documents, "ClusterRoleBinding")
     account = find(documents, "ServiceAccount", "watcher-jcode-watcher-operator")
@@ -204,23 +208,23 @@ def test_cluster_role_is_exactly_the_operators_rules_with_a_comment_each() -> No
 
 def test_namespaced_rbac_is_a_role_per_served_namespace() -> None:
     documents = rendered("namespaced-rbac")
-    assert not [doc for doc in documents if doc["kind"].startswith("ClusterRole")]
     roles = [doc for doc in documents if doc["kind"] == "Role"]
     bindings = [doc for doc in documents if doc["kind"] == "RoleBinding"]
     assert sorted(doc["metadata"]["namespace"] for doc in roles) == ["course-a", "watcher"]
     assert sorted(doc["metadata"]["namespace"] for doc in bindings) == ["course-a", "watcher"]
+    subject = {"kind": "ServiceAccount", "name": "watcher-jcode-watcher-operator"}
     for role in roles:
-        # Exactly the namespaced rules: a Role cannot grant the cluster-scoped ones.
-        assert rules_of(role) == expected_rules(cluster_scoped=False)
+        assert rules_of(role) == expected_rules(namespaced=True, cluster_scoped=False)
     for binding in bindings:
         assert binding["roleRef"]["kind"] == "Role"
-        assert binding["subjects"] == [
-            {
-                "kind": "ServiceAccount",
-                "name": "watcher-jcode-watcher-operator",
-                "namespace": NAMESPACE,
-            }
-        ]
+        assert binding["subjects"] == [{**subject, "namespace": NAMESPACE}]
+    # Only the cluster-scoped reads stay cluster-wide (a Role cannot grant them): together,
+    # exactly rbac.py's rules.
+    cluster_role = find(documents, "ClusterRole")
+    assert rules_of(cluster_role) == expected_rules(namespaced=False, cluster_scoped=True)
+    assert find(documents, "ClusterRoleBinding")["subjects"] == [
+        {**subject, "namespace": NAMESPACE}
+    ]
     operator = find(documents, "Deployment", "watcher-jcode-watcher-operator")
     settings = OperatorSettings.from_env(env_of(containers(operator)[0]))
     assert settings.namespaces == ("course-a", "watcher")

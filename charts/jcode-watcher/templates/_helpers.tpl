@@ -94,10 +94,11 @@ namespace) if rbac.clusterWide, else the release namespace (a Role is granted pe
 
 {{/*
 The operator's RBAC rules: exactly operator/watcher_operator/rbac.py (tests/deploy holds the two
-equal), one comment per rule. Pass (dict "clusterScoped" true|false): a Role cannot grant the two
-cluster-scoped rules, without which Kopf notices new namespaces and a late CRD only on restart.
+equal), one comment per rule. Pass (dict "namespaced" true|false "clusterScoped" true|false) to
+get the rules on namespaced resources, on cluster-scoped ones, or both.
 */}}
 {{- define "jcode-watcher.operator.rules" -}}
+{{- if .namespaced }}
 # Kopf watches WatcherInstances and patches its finalizer and annotations on them.
 - apiGroups: [watcher.jcode.io]
   resources: [watcherinstances]
@@ -126,6 +127,7 @@ cluster-scoped rules, without which Kopf notices new namespaces and a late CRD o
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+{{- end }}
 {{- if .clusterScoped }}
 # Kopf follows the namespaces it serves (WATCHER_OPERATOR_NAMESPACES) come and go.
 - apiGroups: [""]
