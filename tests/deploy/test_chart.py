@@ -18,7 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.deploy import schemas
+from tests.deploy import schemas, values_table
 from tests.deploy.helpers import (
     CHART,
     FULL_VALUES,
@@ -36,6 +36,7 @@ from tests.deploy.helpers import (
     render,
     render_text,
 )
+from tests.deploy.values_table import MAP_VALUES, leaf_paths, values_docs
 from watcher.config import describe as service_describe
 from watcher.gateway.config import GatewaySettings
 from watcher_operator import conventions as c
@@ -409,29 +410,6 @@ def test_values_schema_refuses_misspelt_or_wrong_values(assignment: str, message
     assert message in result.stderr, result.stderr
 
 
-def leaf_paths(values: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted paths of values.yaml's settings (a map or list value is one setting)."""
-    paths = []
-    for key, value in values.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value and path not in MAP_VALUES:
-            paths += leaf_paths(value, f"{path}.")
-        else:
-            paths.append(path)
-    return paths
-
-
-# Values that are free-form maps (their keys are not settings of this chart).
-MAP_VALUES = {
-    "operator.resources",
-    "operator.podSecurityContext",
-    "operator.containerSecurityContext",
-    "gateway.resources",
-    "gateway.podSecurityContext",
-    "gateway.containerSecurityContext",
-}
-
-
 def schema_node(schema: dict[str, Any], path: str) -> dict[str, Any]:
     node = schema
     for key in path.split("."):
@@ -445,7 +423,7 @@ def test_every_value_is_documented_and_typed() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
     jsonschema.Draft7Validator.check_schema(schema)
     assert list(jsonschema.Draft7Validator(schema).iter_errors(values)) == []
-    documented = dict(values_docs(text))
+    documented = values_docs(text)
     for path in leaf_paths(values):
         assert documented.get(path), f"{path} has no '# --' comment in values.yaml"
         node = schema_node(schema, path)
@@ -481,34 +459,6 @@ def schema_paths(schema: dict[str, Any], prefix: str = "") -> list[str]:
         else:
             paths.append(path)
     return paths
-
-
-def values_docs(text: str) -> list[tuple[str, str]]:
-    """(dotted path, '# --' comment) of every key in values.yaml (helm-docs' convention)."""
-    found: list[tuple[str, str]] = []
-    stack: list[tuple[int, str]] = []
-    comment: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("# -- "):
-            comment = [stripped[5:]]
-            continue
-        if stripped.startswith("#    ") and comment:
-            comment.append(stripped[1:].strip())
-            continue
-        match = re.match(r"^( *)([A-Za-z][\w]*):", line)
-        if not match:
-            if not stripped.startswith("#"):
-                comment = []
-            continue
-        indent, key = len(match.group(1)), match.group(2)
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        path = ".".join([*(k for _, k in stack), key])
-        stack.append((indent, key))
-        found.append((path, " ".join(comment)))
-        comment = []
-    return found
 
 
 def test_values_schema_instances_follow_the_crd() -> None:
@@ -549,3 +499,11 @@ def test_chart_version_and_image_agree_with_the_project() -> None:
     [version] = re.findall(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
     assert chart["appVersion"] == version
     assert OperatorSettings().default_image.endswith(f":{chart['appVersion']}")
+
+
+def test_readme_values_table_is_current() -> None:
+    readme = values_table.README.read_text()
+    assert values_table.BEGIN in readme, "README.md lacks the values table"
+    assert values_table.readme_with_table(readme) == readme, (
+        "README.md's values table is stale: python -m tests.deploy.values_table"
+    )
