@@ -74,12 +74,15 @@ async def test_kustomization_installs_everything(
         "clusterrole.rbac.authorization.k8s.io/watcher-operator",
         "clusterrolebinding.rbac.authorization.k8s.io/watcher-operator",
         f"customresourcedefinition.apiextensions.k8s.io/{c.CRD_NAME}",
+        "deployment.apps/watcher-gateway",
         "deployment.apps/watcher-operator",
-        "namespace/jcode-watcher",
+        "namespace/watcher",
+        "service/watcher-backend-service",
+        "serviceaccount/watcher-gateway",
         "serviceaccount/watcher-operator",
     ]
     assert all(line.endswith(" created") for line in out.strip().splitlines())
-    deployment = api.read_object("apps/v1/deployments", "jcode-watcher", "watcher-operator")
+    deployment = api.read_object("apps/v1/deployments", "watcher", "watcher-operator")
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "watcher-operator"
     out = await kubectl(env, "apply", "--validate=false", "-k", str(MANIFESTS))
     assert all(line.endswith(" unchanged") for line in out.strip().splitlines()), out

@@ -355,5 +355,5 @@ def test_operator_deployment() -> None:
 
 def test_kustomization_lists_the_install_manifests() -> None:
     kustomization = load_yaml(MANIFESTS / "kustomization.yaml")
-    assert kustomization["resources"] == ["crd.yaml", "rbac.yaml", "operator.yaml"]
+    assert kustomization["resources"] == ["crd.yaml", "rbac.yaml", "operator.yaml", "gateway.yaml"]
     assert all((MANIFESTS / name).is_file() for name in kustomization["resources"])
