@@ -2,8 +2,11 @@
 
 The gateway (`python -m watcher gateway`) mounts ConfigMap `watcher-routes` of its namespace and
 reads key `routes.json`, a JSON object {classDiv: serviceURL}. The operator keeps that ConfigMap
-in every namespace with WatcherInstances: it lists each instance that is Ready (and not being
-deleted), so collectors' traffic reaches a class only once its service can take it.
+in every namespace with WatcherInstances. A class is listed from the moment its instance is
+accepted (Pending, Progressing, Ready or Paused) until it is deleted: while its service is down
+(first start, a restart, an upgrade, paused) the gateway then answers 503 with Retry-After — "come
+back" — rather than 404 "no instance serves this class". A refused (Degraded) instance is never
+listed: it serves nothing, and a duplicate must not steal its class.
 
 Every instance's reconciler publishes the whole table after each pass, from the operator's index
 of all instances plus its own latest status, and removes itself when it stops for a deletion.
@@ -22,6 +25,7 @@ from watcher_operator import conventions as c
 CONFIG_MAP = "watcher-routes"
 KEY = "routes.json"
 COMPONENT = "routes"
+ROUTED_PHASES = ("Pending", "Progressing", "Ready", "Paused")
 
 
 def entry(
@@ -34,14 +38,14 @@ def entry(
         return None
     status = status or {}
     class_div, url = (spec or {}).get("classDiv"), status.get("serviceURL")
-    if status.get("phase") != "Ready" or not class_div or not url:
+    if status.get("phase") not in ROUTED_PHASES or not class_div or not url:
         return None
     return class_div, url
 
 
 def table(entries: Iterable[tuple[str, str] | None]) -> dict[str, str]:
-    """The routing table, sorted by class; only one instance per class is ever Ready (a second
-    one is refused), but should two claim it the first in sorted order wins, deterministically."""
+    """The routing table, sorted by class; a second instance for a class is refused (so never
+    listed), but should two claim it the first in sorted order wins, deterministically."""
     routes: dict[str, str] = {}
     for item in sorted(e for e in entries if e is not None):
         routes.setdefault(*item)

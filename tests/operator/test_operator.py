@@ -548,11 +548,14 @@ async def test_ready_instances_are_published_for_the_gateway(
     apiserver: ApiServer, operator: object
 ) -> None:
     create_instance(apiserver, "os-1", {"classDiv": "os-1"})
-    # Not Ready yet: the table exists but sends no traffic to a service that cannot answer.
-    await eventually(lambda: routing_table(apiserver) == {}, what="an empty table")
-    mark_deployment_ready(apiserver, "watcher-os-1")
     os1 = "http://watcher-os-1.ns1.svc:3000"
+    # Routed as soon as it is accepted: until its pod is ready the gateway answers 503.
     await eventually(lambda: routing_table(apiserver) == {"os-1": os1}, what="os-1 routed")
+    assert instance_status(apiserver, "os-1").get("phase") != "Ready"
+    # A refused duplicate for the class never takes its route.
+    create_instance(apiserver, "os-1-copy", {"classDiv": "os-1"})
+    await eventually(lambda: degraded(apiserver, "os-1-copy", "DuplicateClassDiv"), what="refused")
+    mark_deployment_ready(apiserver, "watcher-os-1")
     await ready_instance(apiserver, "ds-2")
     both = {"os-1": os1, "ds-2": "http://watcher-ds-2.ns1.svc:3000"}
     await eventually(lambda: routing_table(apiserver) == both, what="both routed")
@@ -560,6 +563,8 @@ async def test_ready_instances_are_published_for_the_gateway(
     assert table["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "watcher-operator"
     assert reasons(apiserver, "os-1").count("Routed") == 1
 
+    assert routing_table(apiserver) == both
+    apiserver.delete_object(INSTANCES, "ns1", "os-1-copy")
     apiserver.delete_object(INSTANCES, "ns1", "os-1")
     await eventually(
         lambda: routing_table(apiserver) == {"ds-2": "http://watcher-ds-2.ns1.svc:3000"},

@@ -10,10 +10,13 @@ from watcher_operator import routes
 READY = {"phase": "Ready", "serviceURL": "http://watcher-os-1.watcher.svc:3000"}
 
 
-def test_only_ready_instances_that_are_not_being_deleted_get_traffic() -> None:
+def test_accepted_instances_are_routed_until_deleted_refused_ones_never() -> None:
     spec = {"classDiv": "os-1"}
-    assert routes.entry(spec, READY, {}) == ("os-1", READY["serviceURL"])
-    assert routes.entry(spec, {**READY, "phase": "Progressing"}, {}) is None
+    route = ("os-1", READY["serviceURL"])
+    assert routes.entry(spec, READY, {}) == route
+    # Down for a while (starting, restarting, paused): the gateway answers 503, not 404.
+    for phase in ("Pending", "Progressing", "Paused"):
+        assert routes.entry(spec, {**READY, "phase": phase}, {}) == route
     assert routes.entry(spec, {**READY, "phase": "Degraded"}, {}) is None
     assert routes.entry(spec, READY, {"deletionTimestamp": "2026-11-26T00:00:00Z"}) is None
     assert routes.entry(spec, {"phase": "Ready"}, {}) is None  # no URL yet
