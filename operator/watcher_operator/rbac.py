@@ -12,7 +12,7 @@ import dataclasses
 from watcher_operator import conventions as c
 
 NAME = "watcher-operator"
-NAMESPACE = "jcode-watcher"
+NAMESPACE = "watcher"
 
 
 @dataclasses.dataclass(frozen=True)
