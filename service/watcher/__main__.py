@@ -9,11 +9,12 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from watcher import __version__
-from watcher.config import Settings, SettingsError, describe
+from watcher.config import EnvSettings, Settings, SettingsError, describe
 from watcher.gateway.config import describe as describe_gateway
 
 log = logging.getLogger("watcher")
@@ -54,20 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+S = TypeVar("S", bound=EnvSettings)
+
+
+def load_settings(cls: type[S], overrides: dict[str, Any]) -> S | None:
+    """Settings from the environment with command-line flags on top; None (after saying why on
+    stderr) when a value is invalid."""
+    try:
+        settings = cls.from_env()
+    except SettingsError as exc:
+        print(f"invalid setting: {exc}", file=sys.stderr)
+        return None
+    return dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
 def gateway(args: argparse.Namespace) -> int:
     from watcher.gateway.app import create_gateway_app
     from watcher.gateway.config import GatewaySettings
     from watcher.logsetup import configure_logging
 
-    try:
-        settings = GatewaySettings.from_env()
-    except SettingsError as exc:
-        print(f"invalid setting: {exc}", file=sys.stderr)
-        return 2
     overrides = {"host": args.host, "port": args.port, "routes_file": args.routes_file}
-    settings = dataclasses.replace(
-        settings, **{k: v for k, v in overrides.items() if v is not None}
-    )
+    settings = load_settings(GatewaySettings, overrides)
+    if settings is None:
+        return 2
     configure_logging(settings.log_level, settings.log_format)
     log.info(
         "jcode-watcher %s gateway on http://%s:%d, routing table %s",
@@ -113,15 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "gateway":  # its own WATCHER_GATEWAY_* settings, not the service's
         return gateway(args)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"invalid setting: {exc}", file=sys.stderr)
-        return 2
     overrides = {"host": args.host, "port": args.port, "db_path": args.db_path}
-    settings = dataclasses.replace(
-        settings, **{k: v for k, v in overrides.items() if v is not None}
-    )
+    settings = load_settings(Settings, overrides)
+    if settings is None:
+        return 2
     if args.command == "serve":
         serve(settings)
     return 0
