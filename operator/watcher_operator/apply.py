@@ -33,6 +33,15 @@ MUST_BE_ABSENT: Mapping[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+# Built-in kinds the operator writes: (Api attribute, noun of the client's *_namespaced_* methods).
+_TYPED_KINDS: Mapping[str, tuple[str, str]] = {
+    "Deployment": ("apps", "deployment"),
+    "Service": ("core", "service"),
+    "PersistentVolumeClaim": ("core", "persistent_volume_claim"),
+    "ConfigMap": ("core", "config_map"),
+}
+
+
 class Outcome(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
@@ -112,63 +121,32 @@ class Api:
 
     def _ops(self, kind: str) -> tuple[Callable[..., Any], ...]:
         """(read, create, patch, delete) for a kind, each taking (namespace, name/body, ...)."""
-        if kind == "Deployment":
-            a = self.apps
-            return (
-                lambda ns, name: self._call(a.read_namespaced_deployment, name, ns),
-                lambda ns, body: self._call(a.create_namespaced_deployment, ns, body),
-                lambda ns, name, body: self._call(
-                    a.patch_namespaced_deployment, name, ns, body, _content_type=MERGE_PATCH
-                ),
-                lambda ns, name: self._call(a.delete_namespaced_deployment, name, ns),
+        if kind in _TYPED_KINDS:
+            api = getattr(self, _TYPED_KINDS[kind][0])
+            noun = _TYPED_KINDS[kind][1]
+            read, create, patch, delete = (
+                getattr(api, f"{verb}_namespaced_{noun}")
+                for verb in ("read", "create", "patch", "delete")
             )
-        if kind == "Service":
-            co = self.core
             return (
-                lambda ns, name: self._call(co.read_namespaced_service, name, ns),
-                lambda ns, body: self._call(co.create_namespaced_service, ns, body),
-                lambda ns, name, body: self._call(
-                    co.patch_namespaced_service, name, ns, body, _content_type=MERGE_PATCH
-                ),
-                lambda ns, name: self._call(co.delete_namespaced_service, name, ns),
-            )
-        if kind == "ConfigMap":
-            co = self.core
-            return (
-                lambda ns, name: self._call(co.read_namespaced_config_map, name, ns),
-                lambda ns, body: self._call(co.create_namespaced_config_map, ns, body),
-                lambda ns, name, body: self._call(
-                    co.patch_namespaced_config_map, name, ns, body, _content_type=MERGE_PATCH
-                ),
-                lambda ns, name: self._call(co.delete_namespaced_config_map, name, ns),
-            )
-        if kind == "PersistentVolumeClaim":
-            co = self.core
-            return (
-                lambda ns, name: self._call(co.read_namespaced_persistent_volume_claim, name, ns),
-                lambda ns, body: self._call(co.create_namespaced_persistent_volume_claim, ns, body),
-                lambda ns, name, body: self._call(
-                    co.patch_namespaced_persistent_volume_claim,
-                    name,
-                    ns,
-                    body,
-                    _content_type=MERGE_PATCH,
-                ),
-                lambda ns, name: self._call(co.delete_namespaced_persistent_volume_claim, name, ns),
+                lambda ns, name: self._call(read, name, ns),
+                lambda ns, body: self._call(create, ns, body),
+                lambda ns, name, body: self._call(patch, name, ns, body, _content_type=MERGE_PATCH),
+                lambda ns, name: self._call(delete, name, ns),
             )
         if kind == "ServiceMonitor":
             cu = self.custom
-            gvp = (c.MONITORING_GROUP, c.MONITORING_VERSION)
+            where = (c.MONITORING_GROUP, c.MONITORING_VERSION)
             return (
                 lambda ns, name: self._call(
-                    cu.get_namespaced_custom_object, *gvp, ns, c.SERVICE_MONITORS, name
+                    cu.get_namespaced_custom_object, *where, ns, c.SERVICE_MONITORS, name
                 ),
                 lambda ns, body: self._call(
-                    cu.create_namespaced_custom_object, *gvp, ns, c.SERVICE_MONITORS, body
+                    cu.create_namespaced_custom_object, *where, ns, c.SERVICE_MONITORS, body
                 ),
                 lambda ns, name, body: self._call(
                     cu.patch_namespaced_custom_object,
-                    *gvp,
+                    *where,
                     ns,
                     c.SERVICE_MONITORS,
                     name,
@@ -176,7 +154,7 @@ class Api:
                     _content_type=MERGE_PATCH,
                 ),
                 lambda ns, name: self._call(
-                    cu.delete_namespaced_custom_object, *gvp, ns, c.SERVICE_MONITORS, name
+                    cu.delete_namespaced_custom_object, *where, ns, c.SERVICE_MONITORS, name
                 ),
             )
         raise ValueError(f"the operator does not manage {kind} objects")
