@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 
 from aiohttp import web
 
+from watcher import requestid
 from watcher.api.state import TELEMETRY
 from watcher.telemetry import route_label
 
 log = logging.getLogger("watcher.access")
-REQUEST_ID = "X-Request-ID"
-_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+REQUEST_ID = requestid.HEADER
 
 
 @web.middleware
 async def observe_middleware(request: web.Request, handler) -> web.StreamResponse:
     telemetry = request.app[TELEMETRY]
     started = time.perf_counter()
-    incoming = request.headers.get(REQUEST_ID, "")
-    request_id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
+    request_id = requestid.request_id(request.headers)
     status = 500
     telemetry.in_flight.inc()
     try:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
+from watcher import requestid
 from watcher.gateway import endpoints
 from watcher.gateway.config import GatewaySettings
 from watcher.gateway.proxy import REQUEST_ID_HEADER, UNMATCHED, proxy
@@ -29,7 +28,6 @@ from watcher.gateway.table import RoutingTable
 from watcher.gateway.telemetry import GatewayTelemetry
 
 access_log = logging.getLogger("watcher.gateway.access")
-_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def create_gateway_app(settings: GatewaySettings) -> web.Application:
@@ -83,10 +81,7 @@ async def observe_middleware(request: web.Request, handler) -> web.StreamRespons
     """Metrics and one log line per request, with the same X-Request-ID the instance logs."""
     telemetry = request.app[TELEMETRY]
     started = time.perf_counter()
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request[REQUEST_ID] = request_id = (
-        incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
-    )
+    request[REQUEST_ID] = request_id = requestid.request_id(request.headers)
     status = 500
     telemetry.in_flight.inc()
     try:

@@ -22,6 +22,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from watcher import requestid
 from watcher.gateway.routing import match_route
 from watcher.gateway.state import (
     CLASS_DIV,
@@ -37,7 +38,7 @@ from watcher.gateway.telemetry import FALLBACK
 log = logging.getLogger("watcher.gateway.proxy")
 
 UNMATCHED = "<unmatched>"
-REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_HEADER = requestid.HEADER
 # RFC 9110 §7.6.1, plus the non-standard Proxy-Connection; `Connection` may name more.
 HOP_BY_HOP = frozenset(
     {
