@@ -45,11 +45,24 @@ RUN_AS_USER = 10001
 RUN_AS_GROUP = 10001
 # Set by the operator on every instance; a spec may not override them.
 MANAGED_ENV = ("WATCHER_DB_PATH", "WATCHER_HOST", "WATCHER_PORT")
+# The filemon snapshot volume (spec.snapshots), when given, is mounted read-only here and the
+# service is told where with this variable; the name is the service's setting, fixed by it.
+SNAPSHOT_DIR = "/snapshots"
+SNAPSHOT_DIR_ENV = "WATCHER_SNAPSHOT_DIR"
+SNAPSHOT_VOLUME = "snapshots"
 
 CLASS_DIV_PATTERN = r"^[A-Za-z0-9]+-[A-Za-z0-9]+$"
 # Children are named watcher-<name>[-data]; a Service name is a DNS-1035 label of <= 63 chars.
 INSTANCE_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 INSTANCE_NAME_MAX = 63 - len("watcher-")
+# A PersistentVolumeClaim's name: a DNS-1123 subdomain.
+CLAIM_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+CLAIM_NAME_MAX = 253
+# A relative path inside a volume: segments separated by single slashes, none of them "..", so
+# no leading "/" (absolute), no empty segment, no way out of the volume. Written without
+# lookaheads because the API server (Go's RE2) evaluates the CRD's copy of it.
+_PATH_SEGMENT = r"(\.?[^/.][^/]*|\.\.[^/]+|\.)"
+SUB_PATH_PATTERN = rf"^{_PATH_SEGMENT}(/{_PATH_SEGMENT})*$"
 
 MONITORING_GROUP = "monitoring.coreos.com"
 MONITORING_VERSION = "v1"

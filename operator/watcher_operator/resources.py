@@ -56,6 +56,7 @@ def deployment(
     if restarted_at:
         template_metadata["annotations"] = {c.RESTARTED_AT_ANNOTATION: restarted_at}
     probe = {"httpGet": {"path": c.LIVENESS_PATH, "port": c.PORT_NAME}}
+    snapshots = snapshot_parts(spec)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -90,6 +91,7 @@ def deployment(
                                 {"name": "WATCHER_DB_PATH", "value": c.DB_PATH},
                                 {"name": "WATCHER_HOST", "value": "0.0.0.0"},
                                 {"name": "WATCHER_PORT", "value": str(c.PORT)},
+                                *snapshots["env"],
                                 *(copy.deepcopy(dict(var)) for var in spec.env),
                             ],
                             "volumeMounts": [
@@ -97,6 +99,7 @@ def deployment(
                                 # The root filesystem is read-only; SQLite and Python may
                                 # still need a scratch directory.
                                 {"name": "tmp", "mountPath": "/tmp"},
+                                *snapshots["volumeMounts"],
                             ],
                             # Migrations run before the port opens: allow up to 2 minutes.
                             "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 60},
@@ -127,10 +130,43 @@ def deployment(
                             "persistentVolumeClaim": {"claimName": c.data_claim_name(instance)},
                         },
                         {"name": "tmp", "emptyDir": {}},
+                        *snapshots["volumes"],
                     ],
                 },
             },
         },
+    }
+
+
+def snapshot_parts(spec: InstanceSpec) -> dict[str, list[dict[str, Any]]]:
+    """The Deployment's additions for spec.snapshots: its volume, mount and env variable.
+
+    Empty lists when it is unset. The Deployment is applied as a merge patch, which replaces
+    these lists whole, so removing spec.snapshots removes all three from the live object too.
+    """
+    if spec.snapshots is None:
+        return {"volumes": [], "volumeMounts": [], "env": []}
+    mount: dict[str, Any] = {
+        "name": c.SNAPSHOT_VOLUME,
+        "mountPath": c.SNAPSHOT_DIR,
+        "readOnly": True,
+    }
+    if spec.snapshots.sub_path:
+        mount["subPath"] = spec.snapshots.sub_path
+    volume = {
+        "name": c.SNAPSHOT_VOLUME,
+        "persistentVolumeClaim": {
+            "claimName": spec.snapshots.claim_name,
+            # filemon's volume, shared with its writer: read-only at the volume too, not just
+            # at the mount, which also keeps the kubelet from applying the pod's fsGroup to
+            # filemon's files (CSI volumes mounted read-only are never re-owned).
+            "readOnly": True,
+        },
+    }
+    return {
+        "volumes": [volume],
+        "volumeMounts": [mount],
+        "env": [{"name": c.SNAPSHOT_DIR_ENV, "value": c.SNAPSHOT_DIR}],
     }
 
 

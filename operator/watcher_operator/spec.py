@@ -67,6 +67,14 @@ class ServiceMonitor:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Snapshots:
+    """The filemon snapshot volume: an existing claim the operator only mounts, read-only."""
+
+    claim_name: str
+    sub_path: str = ""  # empty: the volume's root
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class InstanceSpec:
     class_div: str
     image: str
@@ -76,6 +84,7 @@ class InstanceSpec:
     resources: Mapping[str, Any] = dataclasses.field(default_factory=lambda: DEFAULT_RESOURCES)
     service_monitor: ServiceMonitor = ServiceMonitor()
     env: tuple[Mapping[str, Any], ...] = ()
+    snapshots: Snapshots | None = None  # None: no snapshot volume, no WATCHER_SNAPSHOT_DIR
 
 
 def quantity(value: Any) -> Decimal | None:
@@ -179,6 +188,12 @@ def parse(raw: Mapping[str, Any] | None, *, default_image: str) -> InstanceSpec:
     env = field(spec, "env", list, [], "spec.env")
     problems.extend(_check_env(env))
 
+    raw_snapshots = field(spec, "snapshots", dict, None, "spec.snapshots")
+    snapshots = None
+    if raw_snapshots is not None:
+        snapshots, found = _parse_snapshots(raw_snapshots)
+        problems.extend(found)
+
     if problems:
         raise SpecError(problems)
     return InstanceSpec(
@@ -190,6 +205,7 @@ def parse(raw: Mapping[str, Any] | None, *, default_image: str) -> InstanceSpec:
         resources=resources or DEFAULT_RESOURCES,
         service_monitor=service_monitor,
         env=tuple(env),
+        snapshots=snapshots,
     )
 
 
@@ -201,6 +217,40 @@ def _is_rfc3339(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _parse_snapshots(raw: Mapping[str, Any]) -> tuple[Snapshots | None, list[str]]:
+    problems: list[str] = []
+    unknown = set(raw) - {"claimName", "subPath"}
+    if unknown:
+        # The API server would prune them; said here so that a misspelt key is not silently
+        # a volume without its subPath.
+        problems.append(f"spec.snapshots has unknown fields {sorted(unknown)}")
+    claim = raw.get("claimName")
+    if claim is None or claim == "":
+        problems.append("spec.snapshots.claimName is required when spec.snapshots is set")
+    elif (
+        not isinstance(claim, str)
+        or len(claim) > conventions.CLAIM_NAME_MAX
+        or not re.fullmatch(conventions.CLAIM_NAME_PATTERN, claim)
+    ):
+        problems.append(
+            f"spec.snapshots.claimName {claim!r} must be a PersistentVolumeClaim name (a "
+            f"DNS-1123 subdomain of at most {conventions.CLAIM_NAME_MAX} characters)"
+        )
+    sub_path = raw.get("subPath")
+    if sub_path is None:
+        sub_path = ""
+    if not isinstance(sub_path, str) or (
+        sub_path and not re.fullmatch(conventions.SUB_PATH_PATTERN, sub_path)
+    ):
+        problems.append(
+            f"spec.snapshots.subPath {sub_path!r} must be a relative path inside the volume "
+            "(no leading /, no empty or .. segments)"
+        )
+    if problems:
+        return None, problems
+    return Snapshots(claim_name=claim, sub_path=sub_path), []
 
 
 def _check_env(env: list[Any]) -> list[str]:
@@ -216,6 +266,11 @@ def _check_env(env: list[Any]) -> list[str]:
             continue
         if name in conventions.MANAGED_ENV:
             problems.append(f"{path}: {name} is set by the operator and cannot be overridden")
+        if name == conventions.SNAPSHOT_DIR_ENV:
+            # The directory exists in the pod only when the operator mounts it.
+            problems.append(
+                f"{path}: {name} is set by the operator from spec.snapshots; set that instead"
+            )
         if name in seen:
             problems.append(f"{path}: {name} is listed twice")
         seen.add(name)

@@ -210,6 +210,46 @@ def test_crd_checks_agree_with_the_operators() -> None:
             assert api_accepts == operator_accepts, (field, value)
 
 
+def test_crd_snapshots_checks_agree_with_the_operators() -> None:
+    snapshots = SPEC_SCHEMA["properties"]["snapshots"]
+    assert snapshots["required"] == ["claimName"]
+    assert snapshots["properties"]["claimName"]["maxLength"] == c.CLAIM_NAME_MAX
+    samples = [
+        {"claimName": "watcher-filemon-pvc"},
+        {"claimName": "filemon.snapshots", "subPath": "watcher/snapshots"},
+        {"claimName": "a" * 253},
+        {"claimName": "a" * 254},
+        {"claimName": "pvc", "subPath": ""},
+        {"claimName": "pvc", "subPath": ".hidden/..x/."},
+        {},
+        {"subPath": "os-1"},
+        {"claimName": ""},
+        {"claimName": "Filemon"},
+        {"claimName": "-pvc"},
+        {"claimName": "pvc.", "subPath": "os-1"},
+        {"claimName": "pvc", "subPath": "/os-1"},
+        {"claimName": "pvc", "subPath": "../os-1"},
+        {"claimName": "pvc", "subPath": "a/../b"},
+        {"claimName": "pvc", "subPath": "a/.."},
+        {"claimName": "pvc", "subPath": "a//b"},
+        {"claimName": "pvc", "subPath": "a/"},
+    ]
+    for value in samples:
+        api_accepts = not check(snapshots, value)
+        try:
+            spec.parse({"classDiv": "os-1", "snapshots": value}, default_image="x")
+            operator_accepts = True
+        except spec.SpecError:
+            operator_accepts = False
+        assert api_accepts == operator_accepts, value
+
+
+def test_crd_forbids_the_env_the_operator_sets() -> None:
+    [rule] = SPEC_SCHEMA["properties"]["env"]["x-kubernetes-validations"]
+    for name in (*c.MANAGED_ENV, c.SNAPSHOT_DIR_ENV):
+        assert f"'{name}'" in rule["rule"], name
+
+
 def test_crd_bounds_what_its_rules_iterate() -> None:
     """The API server refuses CEL rules whose cost it cannot bound: lists and strings they
     walk need maxItems / maxLength."""

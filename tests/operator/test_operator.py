@@ -187,6 +187,74 @@ async def test_spec_change_patches_the_deployment_once(
     await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Ready")
 
 
+def pod_template(api: ApiServer, name: str = "watcher-os-1") -> dict:
+    return api.read_object(DEPLOYMENTS, "ns1", name)["spec"]["template"]["spec"]
+
+
+def snapshot_parts(pod: dict) -> tuple[list, list, list]:
+    """The snapshot volume, its mount and WATCHER_SNAPSHOT_DIR, as found in a pod template."""
+    [container] = pod["containers"]
+    return (
+        [v for v in pod["volumes"] if v["name"] == "snapshots"],
+        [m for m in container["volumeMounts"] if m["name"] == "snapshots"],
+        [e for e in container["env"] if e["name"] == "WATCHER_SNAPSHOT_DIR"],
+    )
+
+
+async def test_snapshots_volume_is_mounted_read_only_and_removed_with_the_spec(
+    apiserver: ApiServer, operator: object
+) -> None:
+    spec = {
+        "classDiv": "os-1",
+        "snapshots": {"claimName": "watcher-filemon-pvc", "subPath": "snapshots"},
+        "env": [{"name": "WATCHER_LOG_LEVEL", "value": "debug"}],
+    }
+    await ready_instance(apiserver, spec=spec)
+    volumes, mounts, env = snapshot_parts(pod_template(apiserver))
+    assert volumes == [
+        {
+            "name": "snapshots",
+            "persistentVolumeClaim": {"claimName": "watcher-filemon-pvc", "readOnly": True},
+        }
+    ]
+    assert mounts == [
+        {"name": "snapshots", "mountPath": "/snapshots", "readOnly": True, "subPath": "snapshots"}
+    ]
+    assert env == [{"name": "WATCHER_SNAPSHOT_DIR", "value": "/snapshots"}]
+    # The claim is filemon's: the operator neither creates nor touches it.
+    assert apiserver.read_object(CLAIMS, "ns1", "watcher-filemon-pvc") is None
+
+    # Removing spec.snapshots removes all three from the live Deployment (the merge patch
+    # replaces the lists whole), and leaves the rest of the pod as it was.
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", {"spec": {"snapshots": None}})
+    await eventually(
+        lambda: snapshot_parts(pod_template(apiserver)) == ([], [], []),
+        what="the snapshot volume, mount and env gone",
+    )
+    pod = pod_template(apiserver)
+    assert [v["name"] for v in pod["volumes"]] == ["data", "tmp"]
+    assert [m["name"] for m in pod["containers"][0]["volumeMounts"]] == ["data", "tmp"]
+    assert {"name": "WATCHER_LOG_LEVEL", "value": "debug"} in pod["containers"][0]["env"]
+    generation = apiserver.read_object(INSTANCES, "ns1", "os-1")["metadata"]["generation"]
+    await eventually(
+        lambda: instance_status(apiserver, "os-1").get("observedGeneration") == generation
+    )
+    # And nothing brings them back on later passes.
+    await passes_after(apiserver, 2, DEPLOYMENT_PATH)
+    assert snapshot_parts(pod_template(apiserver)) == ([], [], [])
+
+    # An invalid value is refused in status, and the running service is left as it is.
+    before = len(deployment_versions(apiserver))
+    apiserver.patch_object(
+        INSTANCES, "ns1", "os-1", {"spec": {"snapshots": {"claimName": "pvc", "subPath": "../x"}}}
+    )
+    await eventually(lambda: degraded(apiserver, "os-1", "InvalidSpec"), what="refused")
+    message = condition(instance_status(apiserver, "os-1"), "Degraded")["message"]
+    assert "spec.snapshots.subPath '../x' must be a relative path" in message
+    await passes_after(apiserver, 2, DEPLOYMENT_PATH)
+    assert len(deployment_versions(apiserver)) == before
+
+
 def restarted_at(deployment: dict) -> str | None:
     template = deployment["spec"]["template"]["metadata"]
     return (template.get("annotations") or {}).get(c.RESTARTED_AT_ANNOTATION)

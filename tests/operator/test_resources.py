@@ -157,6 +157,75 @@ def test_deployment_from_a_full_spec() -> None:
     }
 
 
+def with_snapshots(
+    snapshots: dict[str, Any], base: dict[str, Any] | None = None
+) -> spec.InstanceSpec:
+    return spec.parse(
+        {**(base or {"classDiv": "os-1"}), "snapshots": snapshots}, default_image=IMAGE
+    )
+
+
+def pod_spec(parsed: spec.InstanceSpec) -> dict[str, Any]:
+    d = resources.deployment("os-1", "ns1", parsed, OWNER)
+    valid(d)
+    return d["spec"]["template"]["spec"]
+
+
+SNAPSHOT_VOLUME = {
+    "name": "snapshots",
+    "persistentVolumeClaim": {"claimName": "watcher-filemon-pvc", "readOnly": True},
+}
+SNAPSHOT_ENV = {"name": "WATCHER_SNAPSHOT_DIR", "value": "/snapshots"}
+
+
+def test_snapshots_mount_the_claim_read_only_and_name_it_in_the_env() -> None:
+    pod = pod_spec(with_snapshots({"claimName": "watcher-filemon-pvc"}))
+    # Read-only twice over: the volume source and the mount.
+    assert pod["volumes"][2:] == [SNAPSHOT_VOLUME]
+    [container] = pod["containers"]
+    assert container["volumeMounts"][2:] == [
+        {"name": "snapshots", "mountPath": "/snapshots", "readOnly": True}
+    ]
+    # Right after the operator's own variables, before the spec's.
+    assert container["env"][3] == SNAPSHOT_ENV
+    # Everything else is as without snapshots.
+    assert pod["volumes"][:2] == pod_spec(MINIMAL)["volumes"]
+    assert container["volumeMounts"][:2] == pod_spec(MINIMAL)["containers"][0]["volumeMounts"]
+
+
+def test_snapshots_sub_path_is_mounted_in_place_of_the_root() -> None:
+    parsed = with_snapshots(
+        {"claimName": "watcher-filemon-pvc", "subPath": "watcher/snapshots"},
+        base={"classDiv": "os-1", "env": [{"name": "WATCHER_LOG_LEVEL", "value": "debug"}]},
+    )
+    pod = pod_spec(parsed)
+    assert pod["volumes"][2:] == [SNAPSHOT_VOLUME]
+    [container] = pod["containers"]
+    assert container["volumeMounts"][2:] == [
+        {
+            "name": "snapshots",
+            "mountPath": "/snapshots",
+            "readOnly": True,
+            "subPath": "watcher/snapshots",
+        }
+    ]
+    assert container["env"][3:] == [SNAPSHOT_ENV, {"name": "WATCHER_LOG_LEVEL", "value": "debug"}]
+
+
+def test_an_empty_sub_path_mounts_the_root() -> None:
+    explicit = with_snapshots({"claimName": "watcher-filemon-pvc", "subPath": ""})
+    assert pod_spec(explicit) == pod_spec(with_snapshots({"claimName": "watcher-filemon-pvc"}))
+
+
+def test_without_snapshots_there_is_no_volume_mount_or_env() -> None:
+    for parsed in (MINIMAL, FULL):
+        pod = pod_spec(parsed)
+        [container] = pod["containers"]
+        assert [v["name"] for v in pod["volumes"]] == ["data", "tmp"]
+        assert [m["name"] for m in container["volumeMounts"]] == ["data", "tmp"]
+        assert "WATCHER_SNAPSHOT_DIR" not in {var["name"] for var in container["env"]}
+
+
 def test_renderers_return_fresh_objects() -> None:
     first = resources.deployment("os-1", "ns1", FULL, OWNER)
     first["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "X", "value": "y"})

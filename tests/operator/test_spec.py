@@ -102,10 +102,89 @@ def test_full_spec() -> None:
             {"classDiv": "os-1", "env": [{"name": f"V{i}", "value": ""} for i in range(65)]},
             "spec.env has 65 entries; at most 64",
         ),
+        (
+            {"classDiv": "os-1", "env": [{"name": "WATCHER_SNAPSHOT_DIR", "value": "/x"}]},
+            "WATCHER_SNAPSHOT_DIR is set by the operator from spec.snapshots",
+        ),
+        ({"classDiv": "os-1", "snapshots": "pvc"}, "spec.snapshots must be a dict"),
+        ({"classDiv": "os-1", "snapshots": {}}, "spec.snapshots.claimName is required"),
+        (
+            {"classDiv": "os-1", "snapshots": {"subPath": "os-1"}},
+            "spec.snapshots.claimName is required",
+        ),
+        ({"classDiv": "os-1", "snapshots": {"claimName": "Filemon"}}, "claimName 'Filemon' must"),
+        ({"classDiv": "os-1", "snapshots": {"claimName": "a_b"}}, "DNS-1123 subdomain"),
+        ({"classDiv": "os-1", "snapshots": {"claimName": "a" * 254}}, "at most 253 characters"),
+        ({"classDiv": "os-1", "snapshots": {"claimName": 7}}, "claimName 7 must be"),
+        (
+            {"classDiv": "os-1", "snapshots": {"claimName": "pvc", "subPath": "/os-1"}},
+            "spec.snapshots.subPath '/os-1' must be a relative path",
+        ),
+        (
+            {"classDiv": "os-1", "snapshots": {"claimName": "pvc", "subPath": "../other"}},
+            "subPath '../other' must be",
+        ),
+        (
+            {"classDiv": "os-1", "snapshots": {"claimName": "pvc", "subPath": "a/../../b"}},
+            "subPath 'a/../../b' must be",
+        ),
+        (
+            {"classDiv": "os-1", "snapshots": {"claimName": "pvc", "subPath": ["os-1"]}},
+            "subPath ['os-1'] must be",
+        ),
+        (
+            {"classDiv": "os-1", "snapshots": {"claimName": "pvc", "claim": "x"}},
+            "spec.snapshots has unknown fields ['claim']",
+        ),
     ],
 )
 def test_refusals_name_the_field(raw: dict[str, Any], expected: str) -> None:
     assert expected in problems(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"claimName": "watcher-filemon-pvc"}, spec.Snapshots(claim_name="watcher-filemon-pvc")),
+        (
+            {"claimName": "filemon.snapshots", "subPath": "watcher/snapshots"},
+            spec.Snapshots(claim_name="filemon.snapshots", sub_path="watcher/snapshots"),
+        ),
+        ({"claimName": "a" * 253, "subPath": ""}, spec.Snapshots(claim_name="a" * 253)),
+        ({"claimName": "pvc", "subPath": None}, spec.Snapshots(claim_name="pvc")),
+    ],
+)
+def test_snapshots(raw: dict[str, Any], expected: spec.Snapshots) -> None:
+    parsed = spec.parse({"classDiv": "os-1", "snapshots": raw}, default_image=IMAGE)
+    assert parsed.snapshots == expected
+    assert spec.parse({"classDiv": "os-1"}, default_image=IMAGE).snapshots is None
+
+
+@pytest.mark.parametrize(
+    ("sub_path", "ok"),
+    [
+        ("os-1", True),
+        ("a/b/c", True),
+        (".hidden/x", True),
+        ("..x/y", True),  # a name that starts with two dots is not a parent reference
+        ("a/.", True),
+        ("한글/스냅샷", True),
+        ("/os-1", False),
+        ("/", False),
+        ("..", False),
+        ("../os-1", False),
+        ("a/..", False),
+        ("a/../b", False),
+        ("a//b", False),
+        ("a/", False),
+    ],
+)
+def test_sub_path_must_stay_inside_the_volume(sub_path: str, ok: bool) -> None:
+    raw = {"classDiv": "os-1", "snapshots": {"claimName": "pvc", "subPath": sub_path}}
+    if ok:
+        assert spec.parse(raw, default_image=IMAGE).snapshots.sub_path == sub_path
+    else:
+        assert "spec.snapshots.subPath" in problems(raw)
 
 
 def test_every_problem_is_reported_at_once() -> None:
