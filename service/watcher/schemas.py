@@ -132,3 +132,122 @@ class AvgCountOut(Schema):
 class HealthOut(Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+# --- v2 insights (analytics/insights.py defines every measure and flag) -------------------------
+
+_INSIGHT_QUERY_DOCS: dict[str, tuple[str, str]] = {
+    "from": ("string", "Window start, ISO 8601 (offset honoured; naive = KST), inclusive"),
+    "to": ("string", "Window end, ISO 8601 (offset honoured; naive = KST), inclusive"),
+    "idle_minutes": ("number", "A gap between events this long or longer is a break (5)"),
+    "fast_bytes": ("integer", "fast_writing: net bytes at least this (200) ..."),
+    "fast_minutes": ("number", "... in fewer active minutes than this (30)"),
+    "large_share": ("number", "large_single_change: one change >= this share of churn (0.7)"),
+    "large_min_bytes": ("integer", "large_single_change: only when churn >= this (200)"),
+    "paste_bytes": ("integer", "paste_like_jump: growth of at least this, >= 100 (500) ..."),
+    "paste_seconds": ("integer", "... within this many seconds of the previous save (10)"),
+    "failure_streak": ("integer", "repeated_build_failures: this many failed builds in a row (5)"),
+    "sort": ("string", "Column to sort by (student_id), or flag_count"),
+    "order": ("string", "asc (default) or desc"),
+    "limit": ("integer", "Rows per page (500, at most 10000)"),
+    "offset": ("integer", "Rows to skip (0)"),
+    "format": ("string", "json (default) or csv; `Accept: text/csv` also selects CSV"),
+}
+
+
+def insights_parameters(names: tuple[str, ...]) -> list[dict]:
+    """OpenAPI query parameters of the insights routes, in the given order."""
+    return [
+        {
+            "in": "query",
+            "name": n,
+            "type": _INSIGHT_QUERY_DOCS[n][0],
+            "required": False,
+            "description": _INSIGHT_QUERY_DOCS[n][1],
+        }
+        for n in names
+    ]
+
+
+class ThresholdsOut(Schema):
+    idle_minutes = fields.Float(required=True)
+    fast_bytes = fields.Integer(required=True)
+    fast_minutes = fields.Float(required=True)
+    large_share = fields.Float(required=True)
+    large_min_bytes = fields.Integer(required=True)
+    paste_bytes = fields.Integer(required=True)
+    paste_seconds = fields.Integer(required=True)
+    failure_streak = fields.Integer(required=True)
+
+
+class _InsightPage(Schema):
+    class_div = fields.String(required=True)
+    hw_name = fields.String(required=True)
+    from_ = fields.String(data_key="from", allow_none=True, required=True)
+    to = fields.String(allow_none=True, required=True)
+    thresholds = fields.Nested(ThresholdsOut, required=True)
+    total = fields.Integer(required=True, metadata={"description": "rows before paging"})
+    offset = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+
+
+class DashboardRowOut(Schema):
+    student_id = fields.Integer(required=True)
+    snapshots = fields.Integer(required=True)
+    files = fields.Integer(required=True)
+    first_activity = fields.String(allow_none=True, required=True, metadata={"description": "KST"})
+    last_activity = fields.String(allow_none=True, required=True, metadata={"description": "KST"})
+    builds = fields.Integer(required=True)
+    failed_builds = fields.Integer(required=True, metadata={"description": "exit code != 0"})
+    runs = fields.Integer(required=True)
+    failed_runs = fields.Integer(required=True)
+    churn_bytes = fields.Integer(required=True, metadata={"description": "sum of |change|"})
+    net_bytes = fields.Integer(required=True, metadata={"description": "sum of latest sizes"})
+    largest_change_bytes = fields.Integer(required=True)
+    active_minutes = fields.Float(required=True)
+    bytes_per_active_minute = fields.Float(allow_none=True, required=True)
+    max_consecutive_failed_builds = fields.Integer(required=True)
+    flags = fields.List(fields.String(), required=True)
+
+
+class DashboardOut(_InsightPage):
+    students = fields.List(fields.Nested(DashboardRowOut), required=True)
+
+
+class TimelineEventOut(Schema):
+    kind = fields.String(required=True, metadata={"description": "snapshot, build or run"})
+    id = fields.Integer(required=True)
+    time = fields.String(required=True, metadata={"description": "ISO 8601, +09:00"})
+    filename = fields.String(metadata={"description": "snapshots"})
+    size = fields.Integer(metadata={"description": "snapshots"})
+    delta = fields.Integer(allow_none=True, metadata={"description": "vs the file's previous"})
+    exit_code = fields.Integer(metadata={"description": "builds and runs"})
+    failed = fields.Boolean(metadata={"description": "builds and runs"})
+    cmdline = fields.String()
+    target_path = fields.String()
+    process_type = fields.String(metadata={"description": "runs"})
+    flags = fields.List(fields.String(), required=True)
+
+
+class TimelineOut(_InsightPage):
+    student_id = fields.Integer(required=True)
+    events = fields.List(fields.Nested(TimelineEventOut), required=True)
+
+
+class AssignmentV2Out(Schema):
+    hw_name = fields.String(required=True)
+    students = fields.Integer(required=True)
+    events = fields.Integer(required=True)
+    snapshots = fields.Integer(required=True)
+    builds = fields.Integer(required=True)
+    runs = fields.Integer(required=True)
+    first_activity = fields.String(required=True)
+    last_activity = fields.String(required=True)
+
+
+class AssignmentsV2Out(Schema):
+    class_div = fields.String(required=True)
+    assignments = fields.List(fields.Nested(AssignmentV2Out), required=True)
+
+
+# -- ProgSnap2 export (issue 9) -------------------------------------------------------------------

@@ -24,6 +24,9 @@ async def test_generated_requests_never_get_a_5xx(tmp_path):
                 url = base + snapshot_url("os-1", "hw1", "1", name, f"20250310_06{i:02d}00")
                 async with session.post(url, json={"bytes": 10 * i}) as response:
                     assert response.status == 200
+            async with session.get(base + "/api/docs/swagger.json") as response:
+                document = await response.json()
+        operations = sum(len(methods) for methods in document["paths"].values())
         process = await asyncio.create_subprocess_exec(
             str(schemathesis), "run", base + "/api/docs/swagger.json",
             "--checks", CHECKS,
@@ -40,5 +43,9 @@ async def test_generated_requests_never_get_a_5xx(tmp_path):
     report = output.decode(errors="replace")
     print(report[-2500:])
     assert process.returncode == 0, report[-6000:]
-    assert "Tested: 17" in report or "Tested: 18" in report, report[-3000:]
+    # Every documented operation was exercised (schemathesis may skip one it cannot call).
+    assert f"Tested: {operations}" in report or f"Tested: {operations - 1}" in report, (
+        operations,
+        report[-3000:],
+    )
     assert " passed" in report and "failed" not in report.split("SUMMARY")[-1], report[-3000:]

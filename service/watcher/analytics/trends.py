@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from watcher.analytics.numbers import round2
-from watcher.timefmt import COMPACT, parse_compact
+from watcher.timefmt import COMPACT, format_time, parse_compact
 
 LABEL = "%Y%m%d_%H%M"
 
@@ -31,7 +31,9 @@ def code_size_trends(rows: Iterable[tuple[str, str, int]], interval_minutes: int
         buckets[elapsed_minutes // interval_minutes] = sum(latest.values())
     if start is None:
         return []
-    return trends_from_buckets(start.strftime(COMPACT), interval_minutes, sorted(buckets.items()))
+    return trends_from_buckets(
+        format_time(start, COMPACT), interval_minutes, sorted(buckets.items())
+    )
 
 
 def trends_from_buckets(
@@ -48,7 +50,7 @@ def trends_from_buckets(
     previous = 0.0
     for bucket, total in buckets:
         size = float(total)
-        label = (start + bucket * width).strftime(LABEL)
+        label = format_time(start + bucket * width, LABEL)
         trends.append(
             {"timestamp": label, "total_size": size, "size_change": round2(size - previous)}
         )

@@ -295,3 +295,70 @@ def body_datetime(body: Mapping[str, Any], name: str, errors: Errors) -> datetim
     except (ValueError, OverflowError) as exc:
         errors.add("datetime_parsing", loc, f"Input should be a valid datetime, {exc}", value)
     return None
+
+
+# --- v2 query strings: typed, bounded, and unknown names refused (a typo is never ignored) ------
+
+
+def refuse_unknown_query(request: web.Request, known: tuple[str, ...], errors: Errors) -> None:
+    for name in request.query:
+        if name not in known:
+            msg = f"Unknown query parameter; expected one of: {', '.join(known)}"
+            errors.add("extra_forbidden", ["query", name], msg, request.query[name])
+
+
+def query_number(
+    request: web.Request,
+    name: str,
+    default: float,
+    errors: Errors,
+    *,
+    low: float,
+    high: float,
+    integer: bool = False,
+) -> float:
+    """`?name=` as a number in [low, high], or the default when absent."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    loc: list[str | int] = ["query", name]
+    pattern = _INT_RE if integer else _NUMBER_RE
+    if not pattern.fullmatch(raw):
+        kind = "integer" if integer else "number"
+        errors.add(
+            f"{'int' if integer else 'float'}_parsing", loc, f"Input should be a valid {kind}", raw
+        )
+        return default
+    value = int(raw) if integer else float(raw)
+    if not low <= value <= high:
+        msg = f"Input should be between {low:g} and {high:g}"
+        errors.add("out_of_range", loc, msg, raw, {"ge": low, "le": high})
+        return default
+    return value
+
+
+def query_choice(
+    request: web.Request, name: str, choices: tuple[str, ...], default: str, errors: Errors
+) -> str:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        msg = f"Input should be one of: {', '.join(choices)}"
+        errors.add("enum", ["query", name], msg, raw, {"expected": list(choices)})
+        return default
+    return raw
+
+
+def query_datetime(request: web.Request, name: str, errors: Errors) -> datetime | None:
+    """An ISO 8601 date-time (or date, or Unix time); None when absent."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_datetime(raw)
+    except (TypeError, ValueError, OverflowError) as exc:
+        errors.add(
+            "datetime_parsing", ["query", name], f"Input should be a valid datetime, {exc}", raw
+        )
+        return None

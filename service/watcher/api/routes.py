@@ -12,10 +12,20 @@ import re
 
 from aiohttp import web
 
-from watcher.api import assignments, health, ingest, logs, selection, students
+from watcher.api import (
+    assignments,
+    health,
+    ingest,
+    insights,
+    logs,
+    selection,
+    students,
+)
 from watcher.api.state import SETTINGS
 
 STUDENT = "/api/{class_div}/{hw_name}/{student_id}"
+V2_CLASS = "/api/v2/classes/{class_div}"
+V2_ASSIGNMENT = V2_CLASS + "/assignments/{hw_name}"
 
 
 def _any_segment(template: str) -> str:
@@ -28,6 +38,15 @@ def setup_routes(app: web.Application) -> None:
     def add(method: str, template: str, handler) -> None:
         app.router.add_route(method, _any_segment(template), handler)
 
+    # v2 routes are new (not in the original) and registered first: `/api/v2/classes/...` would
+    # otherwise fit a legacy shape (class `v2`, assignment `classes`) and answer 422.
+    # -- v2 insights (issue 8)
+    add("GET", V2_ASSIGNMENT + "/dashboard", insights.dashboard)
+    add("GET", V2_ASSIGNMENT + "/students/{student_id}/timeline", insights.timeline)
+    add("GET", V2_CLASS + "/assignments", insights.assignments)
+    # -- v2 snapshot content (issue 9)
+    # -- v2 export (issue 9)
+    # Legacy routes, in the original's order.
     add("POST", STUDENT + "/logs/build", ingest.post_build_log)
     add("POST", STUDENT + "/logs/run", ingest.post_run_log)
     add("GET", "/api/snapshot_avg/{class_div}/{hw_name}/{student_id}/{filename}",

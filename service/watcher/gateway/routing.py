@@ -39,6 +39,7 @@ class of the redirect target, and the instance answers the 307 itself. Anything 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from yarl import URL
@@ -96,6 +97,18 @@ LEGACY_ROUTES: tuple[LegacyRoute, ...] = (
     LegacyRoute(14, "GET", _STUDENT + "/{filename}"),
 )
 
+# Every v2 path names its class in the same place, whatever follows (watcher.api.routes registers
+# them before the legacy routes, and their three-segment literal prefix puts them first here too).
+V2_TEMPLATE = "/api/v2/classes/{class_div}/..."
+_V2_PREFIX = ["api", "v2", "classes"]
+_V2_CLASS_INDEX = 3
+
+
+@functools.cache
+def _v2_route(method: str) -> LegacyRoute:
+    return LegacyRoute(0, method, V2_TEMPLATE)
+
+
 # The order the service's router tries them: longest fixed prefix first (stable sort), grouped
 # by segment count since only routes with as many segments as the path can fit.
 _RESOLUTION_ORDER = tuple(sorted(LEGACY_ROUTES, key=lambda route: -route.prefix_length))
@@ -140,6 +153,13 @@ def class_div_of(method: str, raw_path: str) -> str | None:
 def _resolve(method: str, path_safe: str) -> RouteMatch | None:
     """The route the service would run (method and shape fit), else the one that would 405."""
     segments = path_safe.split("/")[1:]
+    if segments[:_V2_CLASS_INDEX] == _V2_PREFIX and len(segments) > _V2_CLASS_INDEX + 1:
+        class_segment = segments[_V2_CLASS_INDEX]
+        return (
+            RouteMatch(_v2_route(method), _unquote_parameter(class_segment))
+            if class_segment
+            else None
+        )
     shape_only: RouteMatch | None = None
     for route in _BY_LENGTH.get(len(segments), ()):
         if not route.fits(segments):

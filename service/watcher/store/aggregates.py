@@ -23,17 +23,26 @@ from __future__ import annotations
 
 BUCKET_SHIFT = 8  # size_bucket groups sizes in 256-byte ranges: <= 256 buckets below 64 KiB
 
-_STUDENT = "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
+NEW_STUDENT = "class_div = NEW.class_div AND hw_name = NEW.hw_name AND student_id = NEW.student_id"
 
 
-_FILE = f"{_STUDENT} AND filename = NEW.filename"
+def compact_seconds(column: str) -> str:
+    """SQL: a YYYYMMDD_HHMMSS column as Unix seconds (of the wall clock, as UTC)."""
+    c = column
+    return (
+        f"CAST(strftime('%s', substr({c},1,4)||'-'||substr({c},5,2)||'-'||substr({c},7,2)||' '"
+        f"||substr({c},10,2)||':'||substr({c},12,2)||':'||substr({c},14,2)) AS INTEGER)"
+    )
+
+
+NEW_FILE = f"{NEW_STUDENT} AND filename = NEW.filename"
 # NEW's neighbours in its file's (timestamp, id) order, before and after.
-_PREVIOUS_IN_FILE = (
-    "SELECT {column} FROM snapshot WHERE " + _FILE + " AND timestamp <= NEW.timestamp"
+PREVIOUS_IN_FILE = (
+    "SELECT {column} FROM snapshot WHERE " + NEW_FILE + " AND timestamp <= NEW.timestamp"
     " AND id < NEW.id ORDER BY timestamp DESC, churn_cum DESC LIMIT 1"
 )
-_NEXT_IN_FILE = (
-    "SELECT {column} FROM snapshot WHERE " + _FILE + " AND timestamp > NEW.timestamp"
+NEXT_IN_FILE = (
+    "SELECT {column} FROM snapshot WHERE " + NEW_FILE + " AND timestamp > NEW.timestamp"
     " ORDER BY timestamp, id LIMIT 1"
 )
 
@@ -126,25 +135,25 @@ TRIGGERS: tuple[str, ...] = (
     # A save older than the student's newest (a late or retried POST) changes the running values
     # of the saves after it, by amounts that are constant over ranges: shift just those rows.
     f"""CREATE TRIGGER snapshot_out_of_order AFTER INSERT ON snapshot
-        WHEN EXISTS (SELECT 1 FROM snapshot WHERE {_STUDENT} AND timestamp > NEW.timestamp)
+        WHEN EXISTS (SELECT 1 FROM snapshot WHERE {NEW_STUDENT} AND timestamp > NEW.timestamp)
     BEGIN
         -- Until the file's next save, the student's total counts NEW's size instead of the
         -- previous one's.
         UPDATE snapshot SET student_total = student_total + NEW.file_size
-                - COALESCE(({_PREVIOUS_IN_FILE.format(column="file_size")}), 0)
-         WHERE {_STUDENT} AND timestamp > NEW.timestamp
+                - COALESCE(({PREVIOUS_IN_FILE.format(column="file_size")}), 0)
+         WHERE {NEW_STUDENT} AND timestamp > NEW.timestamp
            AND (timestamp, id) < (
-                   COALESCE(({_NEXT_IN_FILE.format(column="timestamp")}), '99999999_999999'),
-                   COALESCE(({_NEXT_IN_FILE.format(column="id")}), 0));
+                   COALESCE(({NEXT_IN_FILE.format(column="timestamp")}), '99999999_999999'),
+                   COALESCE(({NEXT_IN_FILE.format(column="id")}), 0));
         -- The file's next save now steps from NEW, not from the previous save: every later save
         -- of the file shifts by the same amount.
         UPDATE snapshot SET churn_cum = churn_cum + (
                 SELECT CASE WHEN prev.size IS NULL THEN abs(nxt.size - NEW.file_size)
                             ELSE abs(NEW.file_size - prev.size) + abs(nxt.size - NEW.file_size)
                                  - abs(nxt.size - prev.size) END
-                  FROM (SELECT ({_PREVIOUS_IN_FILE.format(column="file_size")}) AS size) AS prev,
-                       (SELECT ({_NEXT_IN_FILE.format(column="file_size")}) AS size) AS nxt)
-         WHERE {_FILE} AND timestamp > NEW.timestamp;
+                  FROM (SELECT ({PREVIOUS_IN_FILE.format(column="file_size")}) AS size) AS prev,
+                       (SELECT ({NEXT_IN_FILE.format(column="file_size")}) AS size) AS nxt)
+         WHERE {NEW_FILE} AND timestamp > NEW.timestamp;
     END""",
     """CREATE TRIGGER buildlog_aggregates AFTER INSERT ON buildlog BEGIN
         INSERT INTO log_count VALUES ('build', NEW.class_div, NEW.hw_name, NEW.student_id, 1)

@@ -7,16 +7,19 @@ transaction: readers see all of it or none, and the service must not be writing 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from itertools import islice
 from pathlib import Path
 
-from watcher.store.aggregates import REBUILD, TRIGGERS
+from watcher.store import activity, aggregates
 from watcher.store.writer import INSERTS
 
-_TRIGGER_NAMES = ("snapshot_aggregates", "snapshot_out_of_order", "buildlog_aggregates",
-                  "runlog_aggregates")  # fmt: skip
+# Every trigger the schema has, and the statements that recompute what they maintain.
+TRIGGERS = aggregates.TRIGGERS + activity.TRIGGERS
+REBUILD = aggregates.REBUILD + activity.REBUILD
+TRIGGER_NAMES = tuple(re.findall(r"CREATE TRIGGER (\w+)", "\n".join(TRIGGERS)))
 
 
 def bulk_load(
@@ -35,7 +38,7 @@ def bulk_load(
         conn.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
         conn.execute("BEGIN EXCLUSIVE")
         try:
-            for name in _TRIGGER_NAMES:
+            for name in TRIGGER_NAMES:
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
             for table, rows in tables.items():
                 iterator = iter(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from watcher.store import aggregates
+from watcher.store import activity, aggregates
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the original's tables, column for column.
@@ -47,6 +47,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 3: maintained aggregates, so no analytics route reads an assignment's whole history.
     aggregates.TABLES + aggregates.INDEXES + aggregates.REBUILD + aggregates.TRIGGERS,
+    # 4: the merged event stream and per-student measures behind the instructor insights.
+    activity.TABLES + activity.REBUILD + activity.TRIGGERS,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

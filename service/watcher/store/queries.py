@@ -10,7 +10,7 @@ import aiosqlite
 
 from watcher.analytics.numbers import locate
 from watcher.analytics.summary import StudentTotals
-from watcher.store.aggregates import BUCKET_SHIFT
+from watcher.store.aggregates import BUCKET_SHIFT, compact_seconds
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,11 @@ async def student_activity(
     return row[0], row[1], row[2], [r[0] for r in newest]
 
 
-def _seconds(column: str) -> str:
-    """SQL: a YYYYMMDD_HHMMSS column as Unix seconds (of the wall clock, as UTC)."""
-    c = column
-    return (
-        f"CAST(strftime('%s', substr({c},1,4)||'-'||substr({c},5,2)||'-'||substr({c},7,2)||' '"
-        f"||substr({c},10,2)||':'||substr({c},12,2)||':'||substr({c},14,2)) AS INTEGER)"
-    )
-
-
 # The end of bucket k; past year 9999 strftime gives NULL, which means "after everything".
 _BOUNDARY = (
     "COALESCE(strftime('%Y%m%d_%H%M%S', ?5 + ({k} + 1) * ?6, 'unixepoch'), '99999999_999999')"
 )
-_BUCKET_OF_WALK = f"(({_seconds('walk.first')} - ?5) / ?6)"
+_BUCKET_OF_WALK = f"(({compact_seconds('walk.first')} - ?5) / ?6)"
 _GRAPH = f"""
     WITH RECURSIVE walk(first) AS (
         VALUES (?4)
@@ -118,7 +109,7 @@ _GRAPH = f"""
                  ORDER BY x.timestamp LIMIT 1)
           FROM walk WHERE walk.first IS NOT NULL
     ), buckets(k) AS (
-        SELECT ({_seconds("first")} - ?5) / ?6 FROM walk WHERE first IS NOT NULL
+        SELECT ({compact_seconds("first")} - ?5) / ?6 FROM walk WHERE first IS NOT NULL
     )
     SELECT k, (SELECT y.student_total FROM snapshot AS y
                 WHERE y.class_div = ?1 AND y.hw_name = ?2 AND y.student_id = ?3
@@ -139,7 +130,7 @@ async def code_size_buckets(
     key = (scope.class_div, scope.hw_name, student_id)
     row = await _first(
         conn,
-        f"SELECT first_timestamp, {_seconds('first_timestamp')} FROM student_state"
+        f"SELECT first_timestamp, {compact_seconds('first_timestamp')} FROM student_state"
         " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
         key,
     )

@@ -1,0 +1,259 @@
+"""v2 instructor insights: the class dashboard of an assignment, a student's timeline, and the
+class's assignments. The rules are in analytics/insights.py; this module only reads parameters,
+calls the store, and renders JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from aiohttp import web
+
+from watcher.analytics import insights
+from watcher.analytics.insights import MIN_PASTE_BYTES, StudentActivity, Thresholds
+from watcher.api import params
+from watcher.api.render import json_ok
+from watcher.api.state import DATABASE
+from watcher.docs import docs, response_schema
+from watcher.names import CLASS_DIV
+from watcher.schemas import (
+    AssignmentsV2Out,
+    DashboardOut,
+    TimelineOut,
+    ValidationErrorOut,
+    insights_parameters,
+)
+from watcher.store import insights as store
+from watcher.store.queries import Scope
+from watcher.timefmt import (
+    compact_to_kst_iso,
+    stored_log_time_to_kst_iso,
+    wall_seconds,
+    wall_seconds_to_iso,
+)
+
+MAX_PAGE = 10_000
+DEFAULT_PAGE = 500
+_WINDOW = ("from", "to")
+_PAGE = ("limit", "offset")
+# name -> (low, high, integer) for every threshold; defaults come from Thresholds.
+_THRESHOLD_RANGES: dict[str, tuple[float, float, bool]] = {
+    "idle_minutes": (0.1, 1440, False),
+    "fast_bytes": (0, 10**9, True),
+    "fast_minutes": (0, 10**6, False),
+    "large_share": (0.01, 1, False),
+    "large_min_bytes": (0, 10**9, True),
+    "paste_bytes": (MIN_PASTE_BYTES, 10**9, True),
+    "paste_seconds": (0, 86_400, True),
+    "failure_streak": (1, 10_000, True),
+}
+DASHBOARD_QUERY = (*_WINDOW, *_THRESHOLD_RANGES, "sort", "order", *_PAGE, "format")
+TIMELINE_QUERY = (*_WINDOW, *_THRESHOLD_RANGES, *_PAGE)
+_BAD_QUERY = {422: {"schema": ValidationErrorOut, "description": "a query parameter is invalid"}}
+
+
+def _thresholds(request: web.Request, errors: params.Errors) -> Thresholds:
+    defaults = Thresholds()
+    values = {
+        name: params.query_number(
+            request, name, getattr(defaults, name), errors, low=low, high=high, integer=integer
+        )
+        for name, (low, high, integer) in _THRESHOLD_RANGES.items()
+    }
+    return Thresholds(**values)
+
+
+def _window(request: web.Request, errors: params.Errors) -> tuple[int | None, int | None]:
+    """`from`/`to` as KST wall-clock seconds; an offset is honoured, a naive time is KST."""
+    bounds = [params.query_datetime(request, name, errors) for name in _WINDOW]
+    start, end = (wall_seconds(b) if isinstance(b, datetime) else None for b in bounds)
+    if start is not None and end is not None and start > end:
+        errors.add(
+            "window", ["query", "from"], "`from` must not be after `to`", request.query["from"]
+        )
+    return start, end
+
+
+def _page(request: web.Request, errors: params.Errors) -> tuple[int, int]:
+    limit = params.query_number(
+        request, "limit", DEFAULT_PAGE, errors, low=1, high=MAX_PAGE, integer=True
+    )
+    offset = params.query_number(request, "offset", 0, errors, low=0, high=2**31, integer=True)
+    return int(limit), int(offset)
+
+
+def _wants_csv(request: web.Request, errors: params.Errors) -> bool:
+    chosen = params.query_choice(request, "format", ("json", "csv"), "", errors)
+    if chosen:
+        return chosen == "csv"
+    return "text/csv" in request.headers.get("Accept", "")
+
+
+def _window_echo(start: int | None, end: int | None) -> dict:
+    return {
+        "from": wall_seconds_to_iso(start) if start is not None else None,
+        "to": wall_seconds_to_iso(end) if end is not None else None,
+    }
+
+
+async def _activities(
+    request: web.Request, scope: Scope, thresholds: Thresholds, start: int | None, end: int | None
+) -> list[StudentActivity]:
+    """Every student known in the class, measured over the window (or the whole history)."""
+    async with request.app[DATABASE].read() as conn:
+        known = await store.class_students(conn, scope.class_div)
+        if start is None and end is None:
+            found = await store.assignment_activity(conn, scope, thresholds)
+        else:
+            bounds = (
+                store.EARLIEST if start is None else start,
+                store.LATEST if end is None else end,
+            )
+            events = await store.events_by_student(conn, scope, *bounds)
+            found = {s: insights.measure(s, e, thresholds) for s, e in events.items()}
+    return [found.get(s) or StudentActivity(s) for s in known]
+
+
+@docs(
+    tags=["insights"],
+    summary="Class dashboard of an assignment: one row per student, with activity flags",
+    parameters=insights_parameters(DASHBOARD_QUERY),
+    responses=_BAD_QUERY,
+)
+@response_schema(DashboardOut, 200)
+async def dashboard(request: web.Request) -> web.StreamResponse:
+    errors = params.Errors()
+    params.refuse_unknown_query(request, DASHBOARD_QUERY, errors)
+    scope = params.scope(request, errors)
+    thresholds = _thresholds(request, errors)
+    start, end = _window(request, errors)
+    sort = params.query_choice(request, "sort", insights.SORT_KEYS, "student_id", errors)
+    order = params.query_choice(request, "order", ("asc", "desc"), "asc", errors)
+    limit, offset = _page(request, errors)
+    as_csv = _wants_csv(request, errors)
+    errors.raise_if_any()
+
+    activities = await _activities(request, scope, thresholds, start, end)
+    rows = [insights.dashboard_row(a, thresholds, wall_seconds_to_iso) for a in activities]
+    page = insights.sort_rows(rows, sort, order == "desc")[offset : offset + limit]
+    if as_csv:
+        return _csv(page, f"{scope.class_div}_{scope.hw_name}_dashboard.csv")
+    return json_ok(
+        {
+            "class_div": scope.class_div,
+            "hw_name": scope.hw_name,
+            **_window_echo(start, end),
+            "thresholds": insights.thresholds_dict(thresholds),
+            "total": len(rows),
+            "offset": offset,
+            "limit": limit,
+            "students": page,
+        }
+    )
+
+
+CSV_COLUMNS = (*insights.SORT_KEYS[:-1], "flags")
+
+
+def _csv(rows: list[dict], filename: str) -> web.Response:
+    """The dashboard as a spreadsheet: the JSON's numbers, flags joined by `;`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        cells = {**row, "flags": ";".join(row["flags"])}
+        writer.writerow("" if cells[c] is None else cells[c] for c in CSV_COLUMNS)
+    return web.Response(
+        body=out.getvalue().encode(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _timeline_entry(marked: insights.MarkedEvent) -> dict:
+    e = marked.event
+    entry: dict = {"kind": e.kind, "id": e.detail["id"]}
+    if e.kind == "snapshot":
+        entry["time"] = compact_to_kst_iso(e.order[0])
+        entry |= {"filename": e.filename, "size": e.size, "delta": marked.delta}
+    else:
+        entry["time"] = stored_log_time_to_kst_iso(e.detail["time"])
+        entry |= {"exit_code": e.exit_code, "failed": e.exit_code != 0}
+        entry |= {k: v for k, v in e.detail.items() if k not in ("id", "time")}
+    entry["flags"] = marked.flags
+    return entry
+
+
+@docs(
+    tags=["insights"],
+    summary="One student's merged, time-ordered snapshots, builds and runs, with flags",
+    parameters=insights_parameters(TIMELINE_QUERY),
+    responses=_BAD_QUERY,
+)
+@response_schema(TimelineOut, 200)
+async def timeline(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    params.refuse_unknown_query(request, TIMELINE_QUERY, errors)
+    scope = params.scope(request, errors)
+    student_id = params.student_id(request, errors)
+    thresholds = _thresholds(request, errors)
+    start, end = _window(request, errors)
+    limit, offset = _page(request, errors)
+    errors.raise_if_any()
+    assert student_id is not None
+
+    async with request.app[DATABASE].read() as conn:
+        events = await store.student_events(conn, scope, student_id)
+    # Marked over the whole history, so a change or a streak that began before the window or the
+    # page still counts; the window and the page only choose what is shown.
+    marked = insights.mark(events, thresholds)
+    low = store.EARLIEST if start is None else start
+    high = store.LATEST if end is None else end
+    shown = [m for m in marked if low <= m.event.at <= high]
+    return json_ok(
+        {
+            "class_div": scope.class_div,
+            "hw_name": scope.hw_name,
+            "student_id": student_id,
+            **_window_echo(start, end),
+            "thresholds": insights.thresholds_dict(thresholds),
+            "total": len(shown),
+            "offset": offset,
+            "limit": limit,
+            "events": [_timeline_entry(m) for m in shown[offset : offset + limit]],
+        }
+    )
+
+
+@docs(tags=["insights"], summary="The class's assignments with student counts and activity span")
+@response_schema(AssignmentsV2Out, 200)
+async def assignments(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    params.refuse_unknown_query(request, (), errors)
+    class_div = request.match_info["class_div"]
+    if not CLASS_DIV.fullmatch(class_div):
+        msg = f"String should match pattern '{CLASS_DIV.pattern}'"
+        errors.add("string_pattern_mismatch", ["path", "class_div"], msg, class_div)
+    errors.raise_if_any()
+    async with request.app[DATABASE].read() as conn:
+        rows = await store.assignments(conn, class_div)
+    return json_ok(
+        {
+            "class_div": class_div,
+            "assignments": [
+                {
+                    "hw_name": hw,
+                    "students": students,
+                    "events": events,
+                    "snapshots": snapshots,
+                    "builds": builds,
+                    "runs": runs,
+                    "first_activity": wall_seconds_to_iso(first),
+                    "last_activity": wall_seconds_to_iso(last),
+                }
+                for hw, students, events, snapshots, builds, runs, first, last in rows
+            ],
+        }
+    )

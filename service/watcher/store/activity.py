@@ -1,0 +1,310 @@
+"""Aggregates behind the instructor insights (schema migration 4), kept by triggers like the rest.
+
+- `activity_gap`    histogram of the gaps between a student's consecutive events, in seconds, so
+                    working time for *any* idle threshold is one range scan over a few hundred
+                    distinct gaps, not a replay of the history.
+- `activity_state`  per student: events (snapshots, builds and runs), first and last event time.
+- `file_change`     per file: churn (sum of |change|), its largest change, the latest size.
+- `snapshot_jump`   every change that grew a file by at least MIN_PASTE_BYTES, with the seconds
+                    since the file's previous save: paste-like jumps are a range scan of it.
+- `log_failures`    per student and kind (build, run): failed count, the current and the longest
+                    run of consecutive failures.
+
+An event's time is its second of the KST wall clock (store/aggregates.compact_seconds and
+log_seconds below). Events are not copied into a merged table: the timeline and time windows read
+the three base tables by their per-student time indexes. A late event (older than the student's
+newest) re-links its neighbours: the gap or change it
+splits is taken out and the two new ones put in; a streak or largest change that could have
+shrunk is recomputed from that one student's rows. The definitions themselves live in
+analytics/insights.py; tests hold these aggregates to them.
+"""
+
+from __future__ import annotations
+
+from watcher.analytics.insights import MIN_PASTE_BYTES
+from watcher.store.aggregates import (
+    NEW_FILE,
+    NEW_STUDENT,
+    NEXT_IN_FILE,
+    PREVIOUS_IN_FILE,
+    compact_seconds,
+)
+
+KINDS = {"buildlog": "build", "runlog": "run"}
+
+
+def log_seconds(column: str) -> str:
+    """SQL: a stored log time `YYYY-MM-DD HH:MM:SS[.ffffff]` as Unix seconds, the fraction cut."""
+    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+
+TABLES: tuple[str, ...] = (
+    """CREATE TABLE activity_gap (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
+        gap INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (class_div, hw_name, student_id, gap)) WITHOUT ROWID""",
+    """CREATE TABLE activity_state (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
+        events INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
+        PRIMARY KEY (class_div, hw_name, student_id)) WITHOUT ROWID""",
+    """CREATE TABLE file_change (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
+        filename VARCHAR NOT NULL, churn INTEGER NOT NULL, max_change INTEGER NOT NULL,
+        latest_timestamp VARCHAR NOT NULL, latest_size INTEGER NOT NULL,
+        PRIMARY KEY (class_div, hw_name, student_id, filename)) WITHOUT ROWID""",
+    """CREATE TABLE snapshot_jump (
+        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
+        snapshot_id INTEGER NOT NULL, growth INTEGER NOT NULL, gap INTEGER NOT NULL,
+        PRIMARY KEY (class_div, hw_name, student_id, snapshot_id)) WITHOUT ROWID""",
+    """CREATE INDEX snapshot_jump_by_growth
+        ON snapshot_jump (class_div, hw_name, growth, gap, student_id)""",
+    """CREATE TABLE log_failures (
+        kind VARCHAR NOT NULL, class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL,
+        student_id INTEGER NOT NULL, failed INTEGER NOT NULL, streak INTEGER NOT NULL,
+        longest_streak INTEGER NOT NULL, latest_timestamp VARCHAR NOT NULL,
+        PRIMARY KEY (kind, class_div, hw_name, student_id)) WITHOUT ROWID""",
+)
+
+_NEW_SECONDS = compact_seconds("NEW.timestamp")
+# Where each kind of event lives, and its time in seconds and in its table's own text form.
+_EVENT_TABLES = {
+    "snapshot": (compact_seconds, "%Y%m%d_%H%M%S"),
+    "buildlog": (log_seconds, "%Y-%m-%d %H:%M:%S"),
+    "runlog": (log_seconds, "%Y-%m-%d %H:%M:%S"),
+}
+_NONE = -(2**62)  # below any time: "no such event"
+
+
+def _neighbour_event(at: str, own_table: str, before: bool) -> str:
+    """SQL: the time of NEW's student's event just before (or after) second `at`, NEW itself
+    excluded, over all three tables; NULL when there is none."""
+    parts = []
+    for table, (seconds, text) in _EVENT_TABLES.items():
+        # Log times carry a fraction: second `at` is every text below the next second's. An
+        # event of the same second counts as before (a gap of 0), never as after.
+        fraction = table != "snapshot"
+        bound = f"strftime('{text}', {at} + {int(fraction)}, 'unixepoch')"
+        if before:
+            op, order = ("<" if fraction else "<="), "DESC"
+        else:
+            op, order = (">=" if fraction else ">"), "ASC"
+        own = " AND id <> NEW.id" if table == own_table else ""
+        parts.append(
+            f"COALESCE((SELECT {seconds('timestamp')} FROM {table} WHERE {NEW_STUDENT}"
+            f" AND timestamp {op} {bound}{own} ORDER BY timestamp {order} LIMIT 1), "
+            f"{_NONE if before else -_NONE})"
+        )
+    pick = "max" if before else "min"
+    return f"NULLIF(NULLIF({pick}({', '.join(parts)}), {_NONE}), {-_NONE})"
+
+
+def _gap_triggers(table: str) -> tuple[str, ...]:
+    """Working-time aggregates for each new event of `table`: in order, one gap from the state
+    row's last event; late, the gap it splits replaced by two (neighbours found across kinds)."""
+    at = _EVENT_TABLES[table][0]("NEW.timestamp")
+    newer = f"EXISTS (SELECT 1 FROM activity_state WHERE {NEW_STUDENT} AND last_at > {at})"
+    # A time that does not parse (only possible in an adopted database) is no event to count.
+    known = f"{at} IS NOT NULL"
+    previous, following = _neighbour_event(at, table, True), _neighbour_event(at, table, False)
+    return (
+        f"""CREATE TRIGGER {table}_gaps AFTER INSERT ON {table}
+            WHEN {known} AND NOT {newer} BEGIN
+            INSERT INTO activity_gap
+            SELECT NEW.class_div, NEW.hw_name, NEW.student_id, {at} - last_at, 1
+              FROM activity_state WHERE {NEW_STUDENT}
+                ON CONFLICT DO UPDATE SET n = n + 1;
+            INSERT INTO activity_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, 1,
+                    {at}, {at})
+                ON CONFLICT DO UPDATE SET events = events + 1, last_at = excluded.last_at;
+        END""",
+        f"""CREATE TRIGGER {table}_gaps_late AFTER INSERT ON {table}
+            WHEN {known} AND {newer} BEGIN
+            UPDATE activity_gap SET n = n - 1
+             WHERE {NEW_STUDENT} AND gap = {following} - {previous};
+            INSERT INTO activity_gap
+            SELECT NEW.class_div, NEW.hw_name, NEW.student_id, {at} - p.at, 1
+              FROM (SELECT {previous} AS at) AS p WHERE p.at IS NOT NULL
+                ON CONFLICT DO UPDATE SET n = n + 1;
+            INSERT INTO activity_gap
+            SELECT NEW.class_div, NEW.hw_name, NEW.student_id, x.at - {at}, 1
+              FROM (SELECT {following} AS at) AS x WHERE x.at IS NOT NULL
+                ON CONFLICT DO UPDATE SET n = n + 1;
+            UPDATE activity_state SET events = events + 1, first_at = min(first_at, {at})
+             WHERE {NEW_STUDENT};
+        END""",
+    )
+
+
+def _log_triggers(table: str) -> tuple[str, ...]:
+    kind = KINDS[table]
+    failed = "(NEW.exit_code <> 0)"
+    in_order = "excluded.latest_timestamp >= latest_timestamp"
+    streak_after = "CASE WHEN excluded.failed THEN streak + 1 ELSE 0 END"
+    # Recounted from the student's rows when a late log lands between others.
+    ordered = (
+        f"SELECT exit_code <> 0 AS f, ROW_NUMBER() OVER (ORDER BY timestamp, id) AS i"
+        f" FROM {table} WHERE {NEW_STUDENT}"
+    )
+    longest = (
+        "SELECT COALESCE(MAX(len), 0) FROM (SELECT COUNT(*) AS len FROM"
+        f" (SELECT f, i - ROW_NUMBER() OVER (PARTITION BY f ORDER BY i) AS grp FROM ({ordered}))"
+        " WHERE f GROUP BY grp)"
+    )
+    trailing = (
+        f"SELECT COUNT(*) FROM {table} AS b WHERE b.class_div = NEW.class_div"
+        " AND b.hw_name = NEW.hw_name AND b.student_id = NEW.student_id AND b.exit_code <> 0"
+        f" AND NOT EXISTS (SELECT 1 FROM {table} AS s"
+        "   WHERE s.class_div = b.class_div AND s.hw_name = b.hw_name"
+        "     AND s.student_id = b.student_id AND s.exit_code = 0"
+        "     AND (s.timestamp > b.timestamp OR (s.timestamp = b.timestamp AND s.id > b.id)))"
+    )
+    return (
+        f"""CREATE TRIGGER {table}_failures AFTER INSERT ON {table} BEGIN
+            INSERT INTO log_failures VALUES ('{kind}', NEW.class_div, NEW.hw_name,
+                    NEW.student_id, {failed}, {failed}, {failed}, NEW.timestamp)
+                ON CONFLICT DO UPDATE SET
+                    failed = failed + excluded.failed,
+                    streak = CASE WHEN {in_order} THEN {streak_after} ELSE streak END,
+                    longest_streak = CASE WHEN {in_order}
+                        THEN max(longest_streak, {streak_after}) ELSE longest_streak END,
+                    latest_timestamp = max(latest_timestamp, excluded.latest_timestamp);
+        END""",
+        f"""CREATE TRIGGER {table}_failures_late AFTER INSERT ON {table}
+            WHEN EXISTS (SELECT 1 FROM log_failures WHERE kind = '{kind}' AND {NEW_STUDENT}
+                          AND latest_timestamp > NEW.timestamp)
+        BEGIN
+            UPDATE log_failures SET streak = ({trailing}), longest_streak = ({longest})
+             WHERE kind = '{kind}' AND {NEW_STUDENT};
+        END""",
+    )
+
+
+# Whether NEW is older than what is already stored for its file or student. Each aggregate has an
+# in-order trigger (the common case: O(1) work from the state row, no history seeks) and a late one;
+# exactly one of the two fires, whichever order SQLite runs them in, because neither changes what
+# the other's WHEN reads.
+_FILE_IS_NEWER = (
+    f"EXISTS (SELECT 1 FROM file_change WHERE {NEW_FILE} AND latest_timestamp > NEW.timestamp)"
+)
+
+TRIGGERS: tuple[str, ...] = (
+    # NEW is its file's newest save: the change is from the file's latest size, kept in its row.
+    f"""CREATE TRIGGER snapshot_changes AFTER INSERT ON snapshot WHEN NOT {_FILE_IS_NEWER} BEGIN
+        INSERT INTO snapshot_jump
+        SELECT NEW.class_div, NEW.hw_name, NEW.student_id, NEW.id, NEW.file_size - f.latest_size,
+               {_NEW_SECONDS} - {compact_seconds("f.latest_timestamp")}
+          FROM file_change AS f
+         WHERE f.class_div = NEW.class_div AND f.hw_name = NEW.hw_name
+           AND f.student_id = NEW.student_id AND f.filename = NEW.filename
+           AND NEW.file_size - f.latest_size >= {MIN_PASTE_BYTES};
+        INSERT INTO file_change VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename,
+                0, 0, NEW.timestamp, NEW.file_size)
+            ON CONFLICT DO UPDATE SET
+                churn = churn + abs(excluded.latest_size - latest_size),
+                max_change = max(max_change, abs(excluded.latest_size - latest_size)),
+                latest_timestamp = excluded.latest_timestamp,
+                latest_size = excluded.latest_size;
+    END""",
+    # NEW lands before its file's newest save: the change previous -> next becomes previous ->
+    # NEW -> next (previous may be missing). The largest change may have been the split one.
+    f"""CREATE TRIGGER snapshot_changes_late AFTER INSERT ON snapshot WHEN {_FILE_IS_NEWER}
+    BEGIN
+        UPDATE file_change SET
+            churn = churn + (
+                SELECT abs(nxt.size - NEW.file_size) + COALESCE(
+                           abs(NEW.file_size - prev.size) - abs(nxt.size - prev.size), 0)
+                  FROM (SELECT ({PREVIOUS_IN_FILE.format(column="file_size")}) AS size) AS prev,
+                       (SELECT ({NEXT_IN_FILE.format(column="file_size")}) AS size) AS nxt),
+            max_change = (
+                SELECT COALESCE(MAX(abs(file_size - previous)), 0) FROM (
+                    SELECT file_size, LAG(file_size) OVER (ORDER BY timestamp, id) AS previous
+                      FROM snapshot WHERE {NEW_FILE}))
+         WHERE {NEW_FILE};
+        INSERT INTO snapshot_jump
+        SELECT NEW.class_div, NEW.hw_name, NEW.student_id, NEW.id, NEW.file_size - p.file_size,
+               {_NEW_SECONDS} - {compact_seconds("p.timestamp")}
+          FROM ({PREVIOUS_IN_FILE.format(column="file_size, timestamp")}) AS p
+         WHERE NEW.file_size - p.file_size >= {MIN_PASTE_BYTES};
+        DELETE FROM snapshot_jump WHERE {NEW_STUDENT}
+           AND snapshot_id = ({NEXT_IN_FILE.format(column="id")});
+        INSERT INTO snapshot_jump
+        SELECT NEW.class_div, NEW.hw_name, NEW.student_id, n.id, n.file_size - NEW.file_size,
+               {compact_seconds("n.timestamp")} - {_NEW_SECONDS}
+          FROM ({NEXT_IN_FILE.format(column="id, file_size, timestamp")}) AS n
+         WHERE n.file_size - NEW.file_size >= {MIN_PASTE_BYTES};
+    END""",
+    *(trigger for table in _EVENT_TABLES for trigger in _gap_triggers(table)),
+    *_log_triggers("buildlog"),
+    *_log_triggers("runlog"),
+)
+
+_FILE_WINDOW = "PARTITION BY class_div, hw_name, student_id, filename ORDER BY timestamp, id"
+_STUDENT_KEY = "class_div, hw_name, student_id"
+_SAME_STUDENT = (
+    "x.class_div = t.class_div AND x.hw_name = t.hw_name AND x.student_id = t.student_id"
+)
+
+
+def _rebuild_log_failures(table: str) -> str:
+    kind = KINDS[table]
+    return f"""
+    WITH o AS (
+        SELECT {_STUDENT_KEY}, exit_code <> 0 AS f, timestamp,
+               ROW_NUMBER() OVER (PARTITION BY {_STUDENT_KEY} ORDER BY timestamp, id) AS i
+          FROM {table}),
+    islands AS (
+        SELECT {_STUDENT_KEY}, COUNT(*) AS len, MAX(i) AS last_i FROM (
+            SELECT *, i - ROW_NUMBER() OVER (PARTITION BY {_STUDENT_KEY}, f ORDER BY i) AS grp
+              FROM o WHERE f)
+         GROUP BY {_STUDENT_KEY}, grp),
+    totals AS (
+        SELECT {_STUDENT_KEY}, SUM(f) AS failed, MAX(i) AS n, MAX(timestamp) AS latest
+          FROM o GROUP BY {_STUDENT_KEY})
+    INSERT INTO log_failures
+    SELECT '{kind}', t.class_div, t.hw_name, t.student_id, t.failed,
+           COALESCE((SELECT x.len FROM islands AS x WHERE {_SAME_STUDENT} AND x.last_i = t.n), 0),
+           COALESCE((SELECT MAX(x.len) FROM islands AS x WHERE {_SAME_STUDENT}), 0),
+           t.latest
+      FROM totals AS t"""
+
+
+_ALL_EVENTS = " UNION ALL ".join(
+    f"SELECT {_STUDENT_KEY}, {seconds('timestamp')} AS at FROM {table}"
+    f" WHERE {seconds('timestamp')} IS NOT NULL"
+    for table, (seconds, _) in _EVENT_TABLES.items()
+)
+
+REBUILD: tuple[str, ...] = (
+    "DELETE FROM activity_gap",
+    "DELETE FROM activity_state",
+    "DELETE FROM file_change",
+    "DELETE FROM snapshot_jump",
+    "DELETE FROM log_failures",
+    f"""INSERT INTO activity_gap SELECT {_STUDENT_KEY}, gap, COUNT(*) FROM (
+            SELECT {_STUDENT_KEY}, at - LAG(at) OVER (PARTITION BY {_STUDENT_KEY} ORDER BY at)
+                   AS gap FROM ({_ALL_EVENTS}))
+         WHERE gap IS NOT NULL GROUP BY {_STUDENT_KEY}, gap""",
+    f"""INSERT INTO activity_state SELECT {_STUDENT_KEY}, COUNT(*), MIN(at), MAX(at)
+          FROM ({_ALL_EVENTS}) GROUP BY {_STUDENT_KEY}""",
+    f"""INSERT INTO file_change
+        SELECT {_STUDENT_KEY}, filename, COALESCE(SUM(abs(file_size - previous)), 0),
+               COALESCE(MAX(abs(file_size - previous)), 0), MAX(timestamp),
+               MAX(CASE WHEN from_end = 1 THEN file_size END)
+          FROM (SELECT {_STUDENT_KEY}, filename, timestamp, file_size,
+                       LAG(file_size) OVER ({_FILE_WINDOW}) AS previous,
+                       ROW_NUMBER() OVER (PARTITION BY {_STUDENT_KEY}, filename
+                                          ORDER BY timestamp DESC, id DESC) AS from_end
+                  FROM snapshot)
+         GROUP BY {_STUDENT_KEY}, filename""",
+    f"""INSERT INTO snapshot_jump
+        SELECT {_STUDENT_KEY}, id, file_size - previous,
+               {compact_seconds("timestamp")} - {compact_seconds("previous_timestamp")}
+          FROM (SELECT {_STUDENT_KEY}, id, timestamp, file_size,
+                       LAG(file_size) OVER ({_FILE_WINDOW}) AS previous,
+                       LAG(timestamp) OVER ({_FILE_WINDOW}) AS previous_timestamp
+                  FROM snapshot)
+         WHERE file_size - previous >= {MIN_PASTE_BYTES}
+           AND {compact_seconds("timestamp")} IS NOT NULL
+           AND {compact_seconds("previous_timestamp")} IS NOT NULL""",
+    *(_rebuild_log_failures(table) for table in KINDS),
+)
