@@ -1,4 +1,4 @@
-"""Command line: `python -m watcher serve` or `gateway` (`--help` lists every setting)."""
+"""Command line: `python -m watcher serve`, `gateway` or `export` (`--help` lists every setting)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--host", help="overrides WATCHER_GATEWAY_HOST")
     gateway.add_argument("--port", type=int, help="overrides WATCHER_GATEWAY_PORT")
     gateway.add_argument("--routes-file", type=Path, help="overrides WATCHER_GATEWAY_ROUTES_FILE")
+    export = commands.add_parser("export", help="write a data set of a class's history")
+    formats = export.add_subparsers(dest="format", required=True)
+    progsnap2 = formats.add_parser(
+        "progsnap2",
+        help="a ProgSnap2 zip (the same as GET /api/v2/classes/{class_div}/export/progsnap2)",
+        description="Write a class's saves, builds and runs as a ProgSnap2 zip archive.",
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _export_arguments(progsnap2)
     return parser
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--class", dest="class_div", required=True, help="class, e.g. os-1")
+    parser.add_argument("--assignment", help="only this assignment (default: all of the class)")
+    parser.add_argument("--from", dest="start", help="events at or after (ISO 8601; none = KST)")
+    parser.add_argument("--to", dest="end", help="events before (ISO 8601; none = KST)")
+    parser.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="SubjectID as HMAC pseudonym (WATCHER_EXPORT_KEY)",
+    )
+    parser.add_argument("--output", "-o", type=Path, required=True, help="zip file to write")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument("--db-path", type=Path, help="overrides WATCHER_DB_PATH")
 
 
 S = TypeVar("S", bound=EnvSettings)
@@ -123,6 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "gateway":  # its own WATCHER_GATEWAY_* settings, not the service's
         return gateway(args)
+    if args.command == "export":
+        from watcher.export.cli import run as export
+
+        exported = load_settings(Settings, {"db_path": args.db_path})
+        return 2 if exported is None else export(args, exported)
     overrides = {"host": args.host, "port": args.port, "db_path": args.db_path}
     settings = load_settings(Settings, overrides)
     if settings is None:

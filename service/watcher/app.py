@@ -12,8 +12,9 @@ from watcher.api.cors import cors_middleware
 from watcher.api.errors import error_middleware
 from watcher.api.observe import observe_middleware
 from watcher.api.routes import setup_routes
-from watcher.api.state import DATABASE, SETTINGS, TELEMETRY
+from watcher.api.state import CONTENT, DATABASE, SETTINGS, TELEMETRY
 from watcher.config import Settings
+from watcher.content import ContentReader
 from watcher.docs import setup_docs
 from watcher.store.database import database_context
 from watcher.telemetry import Telemetry
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[TELEMETRY] = Telemetry()
+    app[CONTENT] = ContentReader.from_settings(settings)
     setup_routes(app)
     setup_docs(app)
     app.cleanup_ctx.append(_database)

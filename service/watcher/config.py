@@ -28,6 +28,18 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _optional_path(raw: str) -> Path | None:
+    """An empty value means "not configured" (so `.env.example` can list the variable blank)."""
+    return Path(raw.strip()) if raw.strip() else None
+
+
 def _non_negative_float(raw: str) -> float:
     value = float(raw)
     if value < 0:
@@ -200,6 +212,28 @@ class Settings(EnvSettings):
         "",
         str,
         "Bearer token for /metrics (empty: open). /healthz and /readyz are always open.",
+        secret=True,
+    )
+    snapshot_dir: Path | None = _field(
+        None,
+        _optional_path,
+        "The filemon snapshot volume (read-only) that content routes read; empty: not configured.",
+    )
+    snapshot_tolerance_s: int = _field(
+        3,
+        _non_negative_int,
+        "Largest gap in seconds between a snapshot row and the file it is matched to.",
+    )
+    content_max_bytes: int = _field(
+        1024 * 1024,
+        _positive_int,
+        "Largest snapshot content served or diffed; bigger versions are reported as too large.",
+    )
+    export_key: str = _field(
+        "",
+        str,
+        "Key of the HMAC-SHA256 that pseudonymises student ids in ProgSnap2 exports"
+        " (pseudonymize=true); empty: pseudonymised exports are refused.",
         secret=True,
     )
     bench_routes: bool = _field(

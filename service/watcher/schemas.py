@@ -20,6 +20,13 @@ LIMIT_PARAMETER = {
 
 class SnapshotIn(Schema):
     bytes = fields.Integer(required=True, metadata={"description": "File size; 0 = deleted."})
+    content_b64 = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Optional: the file's bytes in base64, exactly `bytes` long; stored"
+            " compressed with the snapshot (not sent by the original collectors)."
+        },
+    )
 
 
 class _LogIn(Schema):
@@ -132,6 +139,64 @@ class AvgCountOut(Schema):
 class HealthOut(Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+# --- snapshot content (issue 9) -------------------------------------------------------------
+
+
+class ContentVersionOut(Schema):
+    id = fields.Integer(required=True, metadata={"description": "snapshot row id"})
+    timestamp = fields.String(required=True, metadata={"description": "ISO 8601, +09:00"})
+    stamp = fields.String(required=True, metadata={"description": "KST YYYYMMDD_HHMMSS (legacy)"})
+    bytes = fields.Integer(required=True, metadata={"description": "size the collector reported"})
+    delta = fields.Integer(required=True, metadata={"description": "bytes - previous version's"})
+    deleted = fields.Boolean(required=True, metadata={"description": "bytes == 0"})
+    available = fields.Boolean(required=True, metadata={"description": "content can be served"})
+    source = fields.String(allow_none=True, metadata={"description": "stored, volume or null"})
+    content_bytes = fields.Integer(allow_none=True, metadata={"description": "content found"})
+    binary = fields.Boolean(allow_none=True, metadata={"description": "null: not known yet"})
+    too_large = fields.Boolean(required=True, metadata={"description": "over the size limit"})
+
+
+class ContentVersionsOut(Schema):
+    class_div = fields.String(required=True)
+    hw_name = fields.String(required=True)
+    student_id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    content_configured = fields.Boolean(
+        required=True, metadata={"description": "WATCHER_SNAPSHOT_DIR is set"}
+    )
+    versions = fields.List(fields.Nested(ContentVersionOut), required=True)
+
+
+class ReplayVersionOut(ContentVersionOut):
+    lines = fields.Integer(allow_none=True, metadata={"description": "lines of text"})
+    added = fields.Integer(allow_none=True, metadata={"description": "lines vs previous"})
+    removed = fields.Integer(allow_none=True, metadata={"description": "lines vs previous"})
+    text = fields.String(allow_none=True, metadata={"description": "only with ?content=true"})
+
+
+class ReplayOut(ContentVersionsOut):
+    versions = fields.List(fields.Nested(ReplayVersionOut), required=True)
+
+
+class DiffHunkOut(Schema):
+    header = fields.String(required=True, metadata={"description": "@@ -a,b +c,d @@"})
+    old_start = fields.Integer(required=True)
+    old_lines = fields.Integer(required=True)
+    new_start = fields.Integer(required=True)
+    new_lines = fields.Integer(required=True)
+    added = fields.Integer(required=True)
+    removed = fields.Integer(required=True)
+    lines = fields.List(fields.String(), required=True, metadata={"description": "' ', - or +"})
+
+
+class DiffOut(Schema):
+    from_ = fields.Nested(ContentVersionOut, data_key="from", allow_none=True)
+    to = fields.Nested(ContentVersionOut, required=True)
+    added = fields.Integer(required=True)
+    removed = fields.Integer(required=True)
+    hunks = fields.List(fields.Nested(DiffHunkOut), required=True)
 
 
 # --- v2 insights (analytics/insights.py defines every measure and flag) -------------------------
@@ -251,3 +316,37 @@ class AssignmentsV2Out(Schema):
 
 
 # -- ProgSnap2 export (issue 9) -------------------------------------------------------------------
+
+EXPORT_PARAMETERS = [
+    {
+        "in": "query",
+        "name": "assignment",
+        "type": "string",
+        "required": False,
+        "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        "description": "Only this assignment (e.g. hw1); absent: every assignment of the class.",
+    },
+    {
+        "in": "query",
+        "name": "from",
+        "type": "string",
+        "format": "date-time",
+        "required": False,
+        "description": "Events at or after this time; ISO 8601, offsets honoured, none = KST.",
+    },
+    {
+        "in": "query",
+        "name": "to",
+        "type": "string",
+        "format": "date-time",
+        "required": False,
+        "description": "Events before this time (exclusive); ISO 8601, none = KST.",
+    },
+    {
+        "in": "query",
+        "name": "pseudonymize",
+        "type": "boolean",
+        "required": False,
+        "description": "SubjectID as an HMAC-SHA256 pseudonym (needs WATCHER_EXPORT_KEY).",
+    },
+]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
 from watcher.api import params
 from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
+from watcher.content.blobs import pack
 from watcher.docs import docs, request_schema, response_schema
 from watcher.schemas import BuildLogIn, MessageOut, RunLogIn, SnapshotIn, ValidationErrorOut
 from watcher.timefmt import store_log_time
@@ -25,10 +31,36 @@ async def post_snapshot(request: web.Request) -> web.Response:
     timestamp = params.snapshot_timestamp(request.match_info["timestamp"], errors)
     body = await params.json_object(request)
     size = params.body_int(body, "bytes", errors, minimum=0)
+    content = _posted_content(body, size, errors)
     errors.raise_if_any()
     row = (scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
-    await request.app[DATABASE].writer.submit("snapshot", row)
+    blob = pack(content) if content is not None else None
+    await request.app[DATABASE].writer.submit("snapshot", row, blob)
     return json_ok({"message": "Snapshot registered successfully"})
+
+
+def _posted_content(
+    body: Mapping[str, Any], size: int | None, errors: params.Errors
+) -> bytes | None:
+    """The optional `content_b64` (issue 9): the file's bytes in standard base64, exactly `bytes`
+    long. Absent or null means a legacy body: the snapshot is stored without content."""
+    raw = body.get("content_b64")
+    if raw is None:
+        return None
+    loc: list[str | int] = ["body", "content_b64"]
+    if not isinstance(raw, str):
+        errors.add("string_type", loc, "Input should be a valid base64 string", raw)
+        return None
+    try:
+        content = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        errors.add("base64_decode", loc, f"Input should be valid base64: {exc}", raw[:64])
+        return None
+    if size is not None and len(content) != size:
+        msg = f"Decoded content has {len(content)} bytes but bytes is {size}"
+        errors.add("content_length", loc, msg, raw[:64], {"bytes": size})
+        return None
+    return content
 
 
 async def noop_snapshot(request: web.Request) -> web.Response:

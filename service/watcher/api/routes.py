@@ -14,6 +14,8 @@ from aiohttp import web
 
 from watcher.api import (
     assignments,
+    content,
+    export,
     health,
     ingest,
     insights,
@@ -26,6 +28,7 @@ from watcher.api.state import SETTINGS
 STUDENT = "/api/{class_div}/{hw_name}/{student_id}"
 V2_CLASS = "/api/v2/classes/{class_div}"
 V2_ASSIGNMENT = V2_CLASS + "/assignments/{hw_name}"
+V2_FILE = "/api/v2/classes/{class_div}/assignments/{hw_name}/students/{student_id}/files/{filename}"
 
 
 def _any_segment(template: str) -> str:
@@ -45,7 +48,12 @@ def setup_routes(app: web.Application) -> None:
     add("GET", V2_ASSIGNMENT + "/students/{student_id}/timeline", insights.timeline)
     add("GET", V2_CLASS + "/assignments", insights.assignments)
     # -- v2 snapshot content (issue 9)
+    add("GET", V2_FILE + "/versions", content.versions)
+    add("GET", V2_FILE + "/versions/{version}/content", content.version_content)
+    add("GET", V2_FILE + "/diff", content.diff)
+    add("GET", V2_FILE + "/replay", content.replay)
     # -- v2 export (issue 9)
+    add("GET", V2_CLASS + "/export/progsnap2", export.progsnap2)
     # Legacy routes, in the original's order.
     add("POST", STUDENT + "/logs/build", ingest.post_build_log)
     add("POST", STUDENT + "/logs/run", ingest.post_run_log)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.config import Settings
+from watcher.content import ContentReader
 from watcher.store.database import Database
 from watcher.telemetry import Telemetry
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
+CONTENT = web.AppKey("content", ContentReader)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from watcher.store import activity, aggregates
+from watcher.store import activity, aggregates, content
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the original's tables, column for column.
@@ -49,6 +49,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     aggregates.TABLES + aggregates.INDEXES + aggregates.REBUILD + aggregates.TRIGGERS,
     # 4: the merged event stream and per-student measures behind the instructor insights.
     activity.TABLES + activity.REBUILD + activity.TRIGGERS,
+    # 5: snapshot content posted by collectors (issue 9).
+    content.TABLES,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from watcher.store.content import ATTACH, ContentBlob, attach_params
+
 log = logging.getLogger(__name__)
 
 INSERTS: Mapping[str, str] = {
@@ -42,6 +44,7 @@ class _Pending:
     table: str
     values: tuple
     done: asyncio.Future[None]
+    content: ContentBlob | None = None
 
 
 BatchObserver = Callable[[Mapping[str, int]], None]
@@ -78,16 +81,22 @@ class Writer:
         self._accepting = True
         self._task = asyncio.create_task(self._run(), name="watcher-writer")
 
-    async def submit(self, table: str, values: tuple) -> None:
-        """Queue one row and return once the transaction holding it has committed."""
+    async def submit(self, table: str, values: tuple, content: ContentBlob | None = None) -> None:
+        """Queue one row and return once the transaction holding it has committed.
+
+        `content` (snapshots only) is stored in the same transaction as the row, so an
+        acknowledged snapshot never lacks the content it was posted with.
+        """
         if table not in INSERTS:
             raise KeyError(table)
+        if content is not None and table != "snapshot":
+            raise ValueError("only snapshots carry content")
         if not self.running:
             raise WriterClosedError("the writer is not running")
         if self._queue.qsize() >= self._queue_max:
             raise WriterBusyError(f"{self._queue_max} writes are already waiting")
         done = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(table, values, done))
+        self._queue.put_nowait(_Pending(table, values, done, content))
         await done
 
     async def close(self) -> None:
@@ -118,13 +127,15 @@ class Writer:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         rows: dict[str, list[tuple]] = defaultdict(list)
+        items: dict[str, list[_Pending]] = defaultdict(list)
         for item in batch:
             rows[item.table].append(item.values)
+            items[item.table].append(item)
         try:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for table, values in rows.items():
-                    await self._conn.executemany(INSERTS[table], values)
+                for table, pending in items.items():
+                    await self._insert(table, pending)
                 await self._conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -141,3 +152,20 @@ class Writer:
                 item.done.set_result(None)
         if self._on_commit is not None:
             self._on_commit({table: len(values) for table, values in rows.items()})
+
+    async def _insert(self, table: str, pending: list[_Pending]) -> None:
+        """Insert rows in arrival order: plain runs with one executemany, a row with content on its
+        own, followed by its content statements (they refer to the row by last_insert_rowid())."""
+        run: list[tuple] = []
+        for item in pending:
+            if item.content is None:
+                run.append(item.values)
+                continue
+            if run:
+                await self._conn.executemany(INSERTS[table], run)
+                run = []
+            await self._conn.execute(INSERTS[table], item.values)
+            for sql, params in zip(ATTACH, attach_params(item.content), strict=True):
+                await self._conn.execute(sql, params)
+        if run:
+            await self._conn.executemany(INSERTS[table], run)

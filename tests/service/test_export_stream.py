@@ -1,0 +1,78 @@
+"""The export streams: Python memory during an export does not grow with the number of rows, and
+the archive reaches the client in many pieces, not as one body built at the end."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import tracemalloc
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from watcher.export.archive import write_progsnap2
+from watcher.store.export import Selection, export_connection
+from watcher.timefmt import KST
+
+EXPORT = "/api/v2/classes/os-1/export/progsnap2"
+START = datetime(2025, 3, 10, 9, 0, 0)
+
+
+def add_builds(db_path: Path, start: int, count: int) -> None:
+    """`count` build rows straight into the (migrated) database, one a second in time order:
+    ingesting tens of thousands through HTTP would only slow the test down."""
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.executemany(
+            "INSERT INTO buildlog (class_div, hw_name, student_id, cwd, binary_path, cmdline,"
+            " exit_code, target_path, timestamp) VALUES ('os-1', 'hw1', ?, '/w', '/b', 'gcc',"
+            " ?, '/t', ?)",
+            [
+                (202000000 + i % 50, i % 3, str(START + timedelta(seconds=i, microseconds=i % 997)))
+                for i in range(start, start + count)
+            ],
+        )
+    conn.close()
+
+
+async def peak_bytes_of_export(db_path: Path) -> tuple[int, int]:
+    """(peak traced Python memory, archive bytes) of one export into a sink that keeps nothing."""
+    written = 0
+
+    async def sink(data: bytes) -> None:
+        nonlocal written
+        written += len(data)
+
+    tracemalloc.start()
+    try:
+        async with export_connection(db_path, 5000) as conn:
+            await write_progsnap2(conn, Selection("os-1"), sink, created=datetime.now(KST))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, written
+
+
+async def test_memory_stays_flat_as_the_export_grows(client, db_path):
+    add_builds(db_path, 0, 3_000)
+    small_peak, small_size = await peak_bytes_of_export(db_path)
+    add_builds(db_path, 3_000, 33_000)
+    large_peak, large_size = await peak_bytes_of_export(db_path)
+    assert large_size > 8 * small_size  # twelve times the rows, compressed
+    # The peak is the chunks and buffers, not the data.
+    print(f"peak Python memory: {small_peak:,} B for 3,000 rows, {large_peak:,} B for 36,000")
+    assert large_peak < 1.5 * small_peak + 256 * 1024, (small_peak, large_peak)
+
+
+async def test_the_response_arrives_in_pieces(client, db_path):
+    add_builds(db_path, 0, 20_000)
+    response = await client.get(EXPORT)
+    assert response.status == 200
+    assert "Content-Length" not in response.headers  # streamed (chunked), not pre-built
+    pieces, body = 0, bytearray()
+    async for chunk in response.content.iter_any():
+        pieces += 1
+        body += chunk
+    assert pieces > 1
+    table = zipfile.ZipFile(io.BytesIO(bytes(body))).read("MainTable.csv")
+    assert table.count(b"\n") == 20_001
