@@ -63,6 +63,7 @@ async def test_build_log_from_procmon(client, db_path):
         (
             1, "os-1", "hw1", 202012345, BUILD["cwd"], BUILD["binary_path"], BUILD["cmdline"],
             0, BUILD["target_path"], "2025-03-10 15:03:00.123456",
+            1741618980,  # `at` (schema 4): the KST wall-clock second, as Unix seconds
         )
     ]  # fmt: skip
 

@@ -13,9 +13,10 @@ import pytest
 
 from tests.service.helpers import BUILD, RUN, db_rows, snapshot_url
 from watcher.analytics.insights import Event, Thresholds, dashboard_row, measure
+from watcher.api.params import parse_datetime
 from watcher.store.activity import REBUILD
 from watcher.store.bulk import TRIGGER_NAMES
-from watcher.timefmt import wall_seconds_to_iso
+from watcher.timefmt import wall_seconds, wall_seconds_to_iso
 
 V2 = "/api/v2/classes/os-1"
 DASHBOARD = V2 + "/assignments/hw1/dashboard"
@@ -321,3 +322,65 @@ async def test_times_before_year_1000_are_stored_and_counted(client, db_path):
     row = (await (await client.get(DASHBOARD)).json())["students"][0]
     assert (row["runs"], row["snapshots"], row["active_minutes"]) == (1, 1, 0.05)
     assert row["first_activity"] == "0271-05-19T12:30:30+09:00"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2025-03-10T15:05:00", "2025-03-10T15:20:00"),
+        ("2025-03-10T15:00:01", "2025-03-10T15:00:09"),
+        ("2025-03-10T06:30:00Z", "2025-03-10T06:40:59Z"),
+        ("2025-03-10T15:11:00", "2025-03-10T15:11:59"),
+    ],
+)
+async def test_a_window_equals_the_rules_over_its_raw_rows(
+    client, random_history, db_path, start, end
+):
+    thresholds = Thresholds(paste_bytes=100, paste_seconds=30, failure_streak=2)
+    query = {k: str(v) for k, v in vars(thresholds).items()} | {"from": start, "to": end}
+    body = await (await client.get(DASHBOARD, params=query)).json()
+    low, high = (wall_seconds(parse_datetime(t)) for t in (start, end))
+    events = raw_events(db_path)
+    known = sorted(set(events) | {109})
+    expected = [
+        dashboard_row(
+            measure(s, [e for e in events.get(s, []) if low <= e.at <= high], thresholds),
+            thresholds,
+            wall_seconds_to_iso,
+        )
+        for s in known
+    ]
+    assert body["students"] == expected
+    assert any(row["snapshots"] for row in expected)  # not an empty window
+
+
+async def test_a_schema_3_database_is_upgraded_with_its_history(aiohttp_client, tmp_path):
+    """Rows written before schema 4 (no `at`, no insight aggregates) are measured once migrated."""
+    from watcher.app import create_app
+    from watcher.config import Settings
+    from watcher.store.migrations import MIGRATIONS
+
+    path = tmp_path / "v3.db"
+    conn = sqlite3.connect(path)
+    for statement in (s for migration in MIGRATIONS[:3] for s in migration):
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO snapshot (class_div, hw_name, student_id, filename, timestamp, file_size)"
+        " VALUES ('os-1', 'hw1', 7, 'a.c', ?, ?)",
+        [("20250310_150010", 900), ("20250310_150000", 100), ("20250310_150100", 950)],
+    )
+    conn.execute(
+        "INSERT INTO buildlog (class_div, hw_name, student_id, cwd, binary_path, cmdline,"
+        " exit_code, target_path, timestamp) VALUES ('os-1', 'hw1', 7, '/w', '/b', 'gcc', 1,"
+        " '/w/a.c', '2025-03-10 15:02:00.500000')"
+    )
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    client = await aiohttp_client(create_app(Settings(db_path=path)))
+    row = (await (await client.get(DASHBOARD)).json())["students"][0]
+    assert {k: row[k] for k in ("snapshots", "builds", "failed_builds", "churn_bytes",
+                                "net_bytes", "largest_change_bytes", "active_minutes")} == {
+        "snapshots": 3, "builds": 1, "failed_builds": 1, "churn_bytes": 850, "net_bytes": 950,
+        "largest_change_bytes": 800, "active_minutes": 2.0}  # fmt: skip
+    assert row["flags"] == ["large_single_change", "fast_writing", "paste_like_jump"]

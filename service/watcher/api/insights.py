@@ -106,12 +106,9 @@ async def _activities(
         if start is None and end is None:
             found = await store.assignment_activity(conn, scope, thresholds)
         else:
-            bounds = (
-                store.EARLIEST if start is None else start,
-                store.LATEST if end is None else end,
-            )
-            events = await store.events_by_student(conn, scope, *bounds)
-            found = {s: insights.measure(s, e, thresholds) for s, e in events.items()}
+            low = store.EARLIEST if start is None else start
+            high = store.LATEST if end is None else end
+            found = await store.window_activity(conn, scope, thresholds, low, high)
     return [found.get(s) or StudentActivity(s) for s in known]
 
 

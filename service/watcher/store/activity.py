@@ -5,16 +5,17 @@
                     distinct gaps, not a replay of the history.
 - `activity_state`  per student: events (snapshots, builds and runs), first and last event time.
 - `file_change`     per file: churn (sum of |change|), its largest change, the latest size.
-- `snapshot_jump`   every change that grew a file by at least MIN_PASTE_BYTES, with the seconds
-                    since the file's previous save: paste-like jumps are a range scan of it.
+- `snapshot_jump`   every change that grew a file by at least MIN_PASTE_BYTES, with its time and
+                    the seconds since the file's previous save: paste-like jumps (in any time
+                    window) are a range scan of it.
 - `log_failures`    per student and kind (build, run): failed count, the current and the longest
                     run of consecutive failures.
 
-An event's time is its second of the KST wall clock (store/aggregates.compact_seconds and
-log_seconds below). Events are not copied into a merged table: the timeline and time windows read
-the three base tables by their per-student time indexes. A late event (older than the student's
-newest) re-links its neighbours: the gap or change it
-splits is taken out and the two new ones put in; a streak or largest change that could have
+An event's time is its second of the KST wall clock, kept in each row's `at` column (computed by
+the INSERT in store/writer.py; backfilled here for older rows). Events are not copied into a
+merged table: the timeline and time windows read the three event tables by their per-student time
+indexes. A late event (older than the student's newest) re-links its neighbours: the gap or change
+it splits is taken out and the two new ones put in; a streak or largest change that could have
 shrunk is recomputed from that one student's rows. The definitions themselves live in
 analytics/insights.py; tests hold these aggregates to them.
 """
@@ -28,17 +29,20 @@ from watcher.store.aggregates import (
     NEXT_IN_FILE,
     PREVIOUS_IN_FILE,
     compact_seconds,
+    log_seconds,
 )
 
 KINDS = {"buildlog": "build", "runlog": "run"}
 
 
-def log_seconds(column: str) -> str:
-    """SQL: a stored log time `YYYY-MM-DD HH:MM:SS[.ffffff]` as Unix seconds, the fraction cut."""
-    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
-
-
 TABLES: tuple[str, ...] = (
+    # Every event's time in seconds, set by the INSERT itself (store/writer.py INSERTS).
+    "ALTER TABLE snapshot ADD COLUMN at INTEGER",
+    "ALTER TABLE buildlog ADD COLUMN at INTEGER",
+    "ALTER TABLE runlog ADD COLUMN at INTEGER",
+    f"UPDATE snapshot SET at = {compact_seconds('timestamp')}",
+    f"UPDATE buildlog SET at = {log_seconds('timestamp')}",
+    f"UPDATE runlog SET at = {log_seconds('timestamp')}",
     """CREATE TABLE activity_gap (
         class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
         gap INTEGER NOT NULL, n INTEGER NOT NULL,
@@ -50,14 +54,15 @@ TABLES: tuple[str, ...] = (
     """CREATE TABLE file_change (
         class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
         filename VARCHAR NOT NULL, churn INTEGER NOT NULL, max_change INTEGER NOT NULL,
-        latest_timestamp VARCHAR NOT NULL, latest_size INTEGER NOT NULL,
+        latest_timestamp VARCHAR NOT NULL, latest_size INTEGER NOT NULL, latest_at INTEGER,
         PRIMARY KEY (class_div, hw_name, student_id, filename)) WITHOUT ROWID""",
     """CREATE TABLE snapshot_jump (
         class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
         snapshot_id INTEGER NOT NULL, growth INTEGER NOT NULL, gap INTEGER NOT NULL,
+        at INTEGER NOT NULL,
         PRIMARY KEY (class_div, hw_name, student_id, snapshot_id)) WITHOUT ROWID""",
     """CREATE INDEX snapshot_jump_by_growth
-        ON snapshot_jump (class_div, hw_name, growth, gap, student_id)""",
+        ON snapshot_jump (class_div, hw_name, growth, gap, at, student_id)""",
     """CREATE TABLE log_failures (
         kind VARCHAR NOT NULL, class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL,
         student_id INTEGER NOT NULL, failed INTEGER NOT NULL, streak INTEGER NOT NULL,
@@ -65,13 +70,10 @@ TABLES: tuple[str, ...] = (
         PRIMARY KEY (kind, class_div, hw_name, student_id)) WITHOUT ROWID""",
 )
 
-_NEW_SECONDS = compact_seconds("NEW.timestamp")
-# Where each kind of event lives, and its time in seconds and in its table's own text form.
-_EVENT_TABLES = {
-    "snapshot": (compact_seconds, "%Y%m%d_%H%M%S"),
-    "buildlog": (log_seconds, "%Y-%m-%d %H:%M:%S"),
-    "runlog": (log_seconds, "%Y-%m-%d %H:%M:%S"),
-}
+_NEW_SECONDS = "NEW.at"
+# Where each kind of event lives, and the text form of its time there.
+_LOG_TEXT = "%Y-%m-%d %H:%M:%S"
+_EVENT_TABLES = {"snapshot": "%Y%m%d_%H%M%S", "buildlog": _LOG_TEXT, "runlog": _LOG_TEXT}
 _NONE = -(2**62)  # below any time: "no such event"
 
 
@@ -79,7 +81,7 @@ def _neighbour_event(at: str, own_table: str, before: bool) -> str:
     """SQL: the time of NEW's student's event just before (or after) second `at`, NEW itself
     excluded, over all three tables; NULL when there is none."""
     parts = []
-    for table, (seconds, text) in _EVENT_TABLES.items():
+    for table, text in _EVENT_TABLES.items():
         # Log times carry a fraction: second `at` is every text below the next second's. An
         # event of the same second counts as before (a gap of 0), never as after.
         fraction = table != "snapshot"
@@ -90,7 +92,7 @@ def _neighbour_event(at: str, own_table: str, before: bool) -> str:
             op, order = (">=" if fraction else ">"), "ASC"
         own = " AND id <> NEW.id" if table == own_table else ""
         parts.append(
-            f"COALESCE((SELECT {seconds('timestamp')} FROM {table} WHERE {NEW_STUDENT}"
+            f"COALESCE((SELECT at FROM {table} WHERE {NEW_STUDENT}"
             f" AND timestamp {op} {bound}{own} ORDER BY timestamp {order} LIMIT 1), "
             f"{_NONE if before else -_NONE})"
         )
@@ -101,7 +103,7 @@ def _neighbour_event(at: str, own_table: str, before: bool) -> str:
 def _gap_triggers(table: str) -> tuple[str, ...]:
     """Working-time aggregates for each new event of `table`: in order, one gap from the state
     row's last event; late, the gap it splits replaced by two (neighbours found across kinds)."""
-    at = _EVENT_TABLES[table][0]("NEW.timestamp")
+    at = "NEW.at"
     newer = f"EXISTS (SELECT 1 FROM activity_state WHERE {NEW_STUDENT} AND last_at > {at})"
     # A time that does not parse (only possible in an adopted database) is no event to count.
     known = f"{at} IS NOT NULL"
@@ -192,18 +194,19 @@ TRIGGERS: tuple[str, ...] = (
     f"""CREATE TRIGGER snapshot_changes AFTER INSERT ON snapshot WHEN NOT {_FILE_IS_NEWER} BEGIN
         INSERT INTO snapshot_jump
         SELECT NEW.class_div, NEW.hw_name, NEW.student_id, NEW.id, NEW.file_size - f.latest_size,
-               {_NEW_SECONDS} - {compact_seconds("f.latest_timestamp")}
+               NEW.at - f.latest_at, NEW.at
           FROM file_change AS f
          WHERE f.class_div = NEW.class_div AND f.hw_name = NEW.hw_name
            AND f.student_id = NEW.student_id AND f.filename = NEW.filename
            AND NEW.file_size - f.latest_size >= {MIN_PASTE_BYTES};
         INSERT INTO file_change VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename,
-                0, 0, NEW.timestamp, NEW.file_size)
+                0, 0, NEW.timestamp, NEW.file_size, NEW.at)
             ON CONFLICT DO UPDATE SET
                 churn = churn + abs(excluded.latest_size - latest_size),
                 max_change = max(max_change, abs(excluded.latest_size - latest_size)),
                 latest_timestamp = excluded.latest_timestamp,
-                latest_size = excluded.latest_size;
+                latest_size = excluded.latest_size,
+                latest_at = excluded.latest_at;
     END""",
     # NEW lands before its file's newest save: the change previous -> next becomes previous ->
     # NEW -> next (previous may be missing). The largest change may have been the split one.
@@ -222,15 +225,15 @@ TRIGGERS: tuple[str, ...] = (
          WHERE {NEW_FILE};
         INSERT INTO snapshot_jump
         SELECT NEW.class_div, NEW.hw_name, NEW.student_id, NEW.id, NEW.file_size - p.file_size,
-               {_NEW_SECONDS} - {compact_seconds("p.timestamp")}
-          FROM ({PREVIOUS_IN_FILE.format(column="file_size, timestamp")}) AS p
+               NEW.at - p.at, NEW.at
+          FROM ({PREVIOUS_IN_FILE.format(column="file_size, at")}) AS p
          WHERE NEW.file_size - p.file_size >= {MIN_PASTE_BYTES};
         DELETE FROM snapshot_jump WHERE {NEW_STUDENT}
            AND snapshot_id = ({NEXT_IN_FILE.format(column="id")});
         INSERT INTO snapshot_jump
         SELECT NEW.class_div, NEW.hw_name, NEW.student_id, n.id, n.file_size - NEW.file_size,
-               {compact_seconds("n.timestamp")} - {_NEW_SECONDS}
-          FROM ({NEXT_IN_FILE.format(column="id, file_size, timestamp")}) AS n
+               n.at - NEW.at, n.at
+          FROM ({NEXT_IN_FILE.format(column="id, file_size, at")}) AS n
          WHERE n.file_size - NEW.file_size >= {MIN_PASTE_BYTES};
     END""",
     *(trigger for table in _EVENT_TABLES for trigger in _gap_triggers(table)),
@@ -269,9 +272,7 @@ def _rebuild_log_failures(table: str) -> str:
 
 
 _ALL_EVENTS = " UNION ALL ".join(
-    f"SELECT {_STUDENT_KEY}, {seconds('timestamp')} AS at FROM {table}"
-    f" WHERE {seconds('timestamp')} IS NOT NULL"
-    for table, (seconds, _) in _EVENT_TABLES.items()
+    f"SELECT {_STUDENT_KEY}, at FROM {table} WHERE at IS NOT NULL" for table in _EVENT_TABLES
 )
 
 REBUILD: tuple[str, ...] = (
@@ -289,8 +290,9 @@ REBUILD: tuple[str, ...] = (
     f"""INSERT INTO file_change
         SELECT {_STUDENT_KEY}, filename, COALESCE(SUM(abs(file_size - previous)), 0),
                COALESCE(MAX(abs(file_size - previous)), 0), MAX(timestamp),
-               MAX(CASE WHEN from_end = 1 THEN file_size END)
-          FROM (SELECT {_STUDENT_KEY}, filename, timestamp, file_size,
+               MAX(CASE WHEN from_end = 1 THEN file_size END),
+               MAX(CASE WHEN from_end = 1 THEN at END)
+          FROM (SELECT {_STUDENT_KEY}, filename, timestamp, file_size, at,
                        LAG(file_size) OVER ({_FILE_WINDOW}) AS previous,
                        ROW_NUMBER() OVER (PARTITION BY {_STUDENT_KEY}, filename
                                           ORDER BY timestamp DESC, id DESC) AS from_end
@@ -298,13 +300,12 @@ REBUILD: tuple[str, ...] = (
          GROUP BY {_STUDENT_KEY}, filename""",
     f"""INSERT INTO snapshot_jump
         SELECT {_STUDENT_KEY}, id, file_size - previous,
-               {compact_seconds("timestamp")} - {compact_seconds("previous_timestamp")}
-          FROM (SELECT {_STUDENT_KEY}, id, timestamp, file_size,
+               at - previous_at, at
+          FROM (SELECT {_STUDENT_KEY}, id, at, file_size,
                        LAG(file_size) OVER ({_FILE_WINDOW}) AS previous,
-                       LAG(timestamp) OVER ({_FILE_WINDOW}) AS previous_timestamp
+                       LAG(at) OVER ({_FILE_WINDOW}) AS previous_at
                   FROM snapshot)
          WHERE file_size - previous >= {MIN_PASTE_BYTES}
-           AND {compact_seconds("timestamp")} IS NOT NULL
-           AND {compact_seconds("previous_timestamp")} IS NOT NULL""",
+           AND at - previous_at IS NOT NULL""",
     *(_rebuild_log_failures(table) for table in KINDS),
 )

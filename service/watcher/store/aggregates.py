@@ -35,6 +35,11 @@ def compact_seconds(column: str) -> str:
     )
 
 
+def log_seconds(column: str) -> str:
+    """SQL: a stored log time `YYYY-MM-DD HH:MM:SS[.ffffff]` as Unix seconds, the fraction cut."""
+    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+
 NEW_FILE = f"{NEW_STUDENT} AND filename = NEW.filename"
 # NEW's neighbours in its file's (timestamp, id) order, before and after.
 PREVIOUS_IN_FILE = (

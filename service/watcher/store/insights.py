@@ -1,21 +1,19 @@
 """Read queries of the instructor insights, over the aggregates of store/activity.py.
 
 The whole-history dashboard is six grouped range scans keyed by (class, assignment), each over at
-most a few rows per student; a time window or one student's timeline reads that time range of the
-three event tables, one index range per student (never the assignment's whole history).
+most a few rows per student. A time window is computed by SQL over that range of the three event
+tables, one index seek per student or file; a timeline reads one student's rows. None reads the
+assignment's whole history.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
 
 from watcher.analytics.insights import Event, StudentActivity, Thresholds
-from watcher.store.activity import log_seconds
-from watcher.store.aggregates import compact_seconds
 from watcher.store.queries import Scope
 from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_naive
 
@@ -99,28 +97,6 @@ async def assignment_activity(
     return found
 
 
-# Each kind of event of the chosen students within [?3, ?4] (the table's own text times), one
-# index range seek per student (CROSS JOIN keeps the students outside), its time in seconds first.
-_STUDENTS = """
-      FROM activity_state AS st
-      CROSS JOIN {table} AS e INDEXED BY {index}
-        ON e.class_div = st.class_div AND e.hw_name = st.hw_name AND e.student_id = st.student_id
-       AND e.timestamp BETWEEN ?3 AND ?4
-     WHERE st.class_div = ?1 AND st.hw_name = ?2 {where}"""
-_SNAPSHOTS = (
-    f"SELECT st.student_id, {compact_seconds('e.timestamp')}, e.timestamp, e.id, e.filename,"
-    " e.file_size"
-    + _STUDENTS.replace("{table}", "snapshot").replace("{index}", "snapshot_by_student_time")
-)
-_LOGS = {
-    kind: (
-        f"SELECT st.student_id, {log_seconds('e.timestamp')}, e.timestamp, e.id, e.exit_code,"
-        f" e.cmdline, e.target_path, {'e.process_type' if kind == 'run' else 'NULL'}"
-        + _STUDENTS.replace("{table}", table).replace("{index}", f"{table}_by_student")
-    )
-    for kind, table in (("build", "buildlog"), ("run", "runlog"))
-}
-
 # Far outside any stored time, so an open end of a window is one comparison like the other.
 EARLIEST, LATEST = -(2**62), 2**62
 _FIRST_SECOND = wall_seconds(datetime.min)
@@ -138,43 +114,148 @@ def _bounds(start: int, end: int) -> tuple[tuple[str, str], tuple[str, str]]:
     )
 
 
-async def _events(
-    conn: aiosqlite.Connection, scope: Scope, start: int, end: int, student_id: int | None
-) -> dict[int, list[Event]]:
+_PER_STUDENT = """
+      FROM activity_state AS st
+      CROSS JOIN {table} AS e INDEXED BY {index}
+        ON e.class_div = st.class_div AND e.hw_name = st.hw_name AND e.student_id = st.student_id
+       AND e.timestamp BETWEEN {low} AND {high}
+     WHERE st.class_div = ?1 AND st.hw_name = ?2"""
+
+
+def _in_window(table: str, index: str, low: str, high: str) -> str:
+    return _PER_STUDENT.format(table=table, index=index, low=low, high=high)
+
+
+# Per file of each student, its saves in the window: count, churn (the running churn rises along
+# a file, so last - first is max - min), largest step of the running churn (= largest |change|),
+# and the size of its last save in the window.
+_WINDOW_FILES = """
+    SELECT student_id, COUNT(*), MAX(churn_cum) - MIN(churn_cum), COALESCE(MAX(step), 0),
+           (SELECT x.file_size FROM snapshot AS x INDEXED BY snapshot_by_file
+             WHERE x.class_div = ?1 AND x.hw_name = ?2 AND x.student_id = w.student_id
+               AND x.filename = w.filename AND x.timestamp <= ?4
+             ORDER BY x.timestamp DESC, x.churn_cum DESC LIMIT 1)
+      FROM (SELECT f.student_id, f.filename, s.churn_cum,
+                   s.churn_cum - LAG(s.churn_cum) OVER (
+                       PARTITION BY f.student_id, f.filename ORDER BY s.timestamp, s.churn_cum)
+                       AS step
+              FROM file_state AS f
+              CROSS JOIN snapshot AS s INDEXED BY snapshot_by_file
+                ON s.class_div = f.class_div AND s.hw_name = f.hw_name
+               AND s.student_id = f.student_id AND s.filename = f.filename
+               AND s.timestamp BETWEEN ?3 AND ?4
+             WHERE f.class_div = ?1 AND f.hw_name = ?2) AS w
+     GROUP BY student_id, filename"""
+
+# Per student and kind: logs, failed ones, and the longest run of failures, in the window.
+_WINDOW_LOGS = """
+    SELECT sid, SUM(n), SUM(failed), MAX(CASE WHEN f THEN n ELSE 0 END) FROM (
+        SELECT sid, f, COUNT(*) AS n, SUM(f) AS failed FROM (
+            SELECT sid, f, i - ROW_NUMBER() OVER (PARTITION BY sid, f ORDER BY i) AS island
+              FROM (SELECT st.student_id AS sid, e.exit_code <> 0 AS f,
+                           ROW_NUMBER() OVER (PARTITION BY st.student_id
+                                              ORDER BY e.timestamp, e.id) AS i
+                    {rows}))
+         GROUP BY sid, f, island)
+     GROUP BY sid"""
+
+# Per student: first and last event and the working time (gaps shorter than ?5 seconds).
+_WINDOW_TIME = """
+    SELECT sid, MIN(at), MAX(at), SUM(CASE WHEN gap < ?5 THEN gap ELSE 0 END) FROM (
+        SELECT sid, at, at - LAG(at) OVER (PARTITION BY sid ORDER BY at) AS gap FROM (
+            {events}))
+     GROUP BY sid"""
+
+
+async def window_activity(
+    conn: aiosqlite.Connection, scope: Scope, thresholds: Thresholds, start: int, end: int
+) -> dict[int, StudentActivity]:
+    """Every measure of every student over the events with start <= time <= end (seconds),
+    computed by SQL over index ranges of the window (one seek per student or file)."""
     (s_low, s_high), (l_low, l_high) = _bounds(start, end)
-    where, extra = ("AND st.student_id = ?5", (student_id,)) if student_id is not None else ("", ())
     key = (scope.class_div, scope.hw_name)
-    detail = student_id is not None  # only the timeline shows details
-    events: dict[int, list[Event]] = defaultdict(list)
-    for sid, at, stamp, ref, filename, size in await _all(
-        conn, _SNAPSHOTS.format(where=where), (*key, s_low, s_high, *extra)
+    found: dict[int, StudentActivity] = {}
+
+    def student(student_id: int) -> StudentActivity:
+        return found.setdefault(student_id, StudentActivity(student_id))
+
+    for sid, saves, churn, largest, last_size in await _all(
+        conn, _WINDOW_FILES, (*key, s_low, s_high)
     ):
-        info = {"id": ref} if detail else None
-        events[sid].append(Event(at, "snapshot", (stamp, ref), filename, size, detail=info))
-    for kind, sql in _LOGS.items():
-        for sid, at, stamp, ref, code, cmdline, target, ptype in await _all(
-            conn, sql.format(where=where), (*key, l_low, l_high, *extra)
+        a = student(sid)
+        a.snapshots += saves
+        a.files += 1
+        a.churn_bytes += churn
+        a.largest_change_bytes = max(a.largest_change_bytes, largest)
+        a.net_bytes += last_size
+    for a in found.values():
+        # Some save had content exactly when the files end non-empty or changed size at all.
+        a.wrote_code = a.net_bytes > 0 or a.churn_bytes > 0
+    for kind, table in (("build", "buildlog"), ("run", "runlog")):
+        rows = _in_window(table, f"{table}_by_student", "?3", "?4")
+        for sid, n, failed, longest in await _all(
+            conn, _WINDOW_LOGS.format(rows=rows), (*key, l_low, l_high)
         ):
-            info = None
-            if detail:
-                info = {"id": ref, "time": stamp, "cmdline": cmdline, "target_path": target}
-                if kind == "run":
-                    info["process_type"] = ptype
-            events[sid].append(Event(at, kind, (stamp, ref), exit_code=code, detail=info))
-    return events
+            a = student(sid)
+            if kind == "build":
+                a.builds, a.failed_builds, a.max_consecutive_failed_builds = n, failed, longest
+            else:
+                a.runs, a.failed_runs = n, failed
+    events = " UNION ALL ".join(
+        [
+            "SELECT st.student_id AS sid, e.at AS at"
+            + _in_window("snapshot", "snapshot_by_student_time", "?3", "?4"),
+            *(
+                "SELECT st.student_id, e.at" + _in_window(table, f"{table}_by_student", "?6", "?7")
+                for table in ("buildlog", "runlog")
+            ),
+        ]
+    )
+    for sid, first_at, last_at, seconds in await _all(
+        conn,
+        _WINDOW_TIME.format(events=events),
+        (*key, s_low, s_high, thresholds.idle_seconds, l_low, l_high),
+    ):
+        a = student(sid)
+        a.first_at, a.last_at, a.active_seconds = first_at, last_at, seconds
+    for sid, jumps in await _all(
+        conn,
+        "SELECT student_id, COUNT(*) FROM snapshot_jump INDEXED BY snapshot_jump_by_growth"
+        " WHERE class_div = ? AND hw_name = ? AND growth >= ? AND gap <= ?"
+        " AND at BETWEEN ? AND ? AND at - gap >= ? GROUP BY student_id",
+        (*key, thresholds.paste_bytes, thresholds.paste_seconds, start, end, start),
+    ):
+        student(sid).paste_jumps = jumps
+    return found
 
 
-async def events_by_student(
-    conn: aiosqlite.Connection, scope: Scope, start: int = EARLIEST, end: int = LATEST
-) -> dict[int, list[Event]]:
-    """Every event of every student with start <= time <= end (seconds), by student."""
-    return await _events(conn, scope, start, end, None)
+_ONE_STUDENT = "WHERE class_div = ? AND hw_name = ? AND student_id = ? AND at IS NOT NULL"
+_STUDENT_ROWS = {
+    "snapshot": "SELECT at, timestamp, id, filename, file_size FROM snapshot"
+    f" INDEXED BY snapshot_by_student_time {_ONE_STUDENT}",
+    "build": "SELECT at, timestamp, id, exit_code, cmdline, target_path, NULL FROM buildlog"
+    f" INDEXED BY buildlog_by_student {_ONE_STUDENT}",
+    "run": "SELECT at, timestamp, id, exit_code, cmdline, target_path, process_type FROM runlog"
+    f" INDEXED BY runlog_by_student {_ONE_STUDENT}",
+}
 
 
 async def student_events(conn: aiosqlite.Connection, scope: Scope, student_id: int) -> list[Event]:
-    """One student's whole event stream, with each event's details."""
-    found = await _events(conn, scope, EARLIEST, LATEST, student_id)
-    return found.get(student_id, [])
+    """One student's whole event stream, each event with what a timeline shows of it."""
+    key = (scope.class_div, scope.hw_name, student_id)
+    events = [
+        Event(at, "snapshot", (stamp, ref), filename, size, detail={"id": ref})
+        for at, stamp, ref, filename, size in await _all(conn, _STUDENT_ROWS["snapshot"], key)
+    ]
+    for kind in ("build", "run"):
+        for at, stamp, ref, code, cmdline, target, ptype in await _all(
+            conn, _STUDENT_ROWS[kind], key
+        ):
+            detail = {"id": ref, "time": stamp, "cmdline": cmdline, "target_path": target}
+            if kind == "run":
+                detail["process_type"] = ptype
+            events.append(Event(at, kind, (stamp, ref), exit_code=code, detail=detail))
+    return events
 
 
 async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[tuple]:

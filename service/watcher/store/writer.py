@@ -17,17 +17,22 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from watcher.store.aggregates import compact_seconds, log_seconds
 from watcher.store.content import ATTACH, ContentBlob, attach_params
 
 log = logging.getLogger(__name__)
 
+# Each row also gets `at`, its time in seconds, computed once here: the aggregate triggers read it
+# several times, and SQLite's date parsing is the costliest thing they would otherwise repeat.
 INSERTS: Mapping[str, str] = {
     "snapshot": "INSERT INTO snapshot (class_div, hw_name, student_id, filename, timestamp,"
-    " file_size) VALUES (?, ?, ?, ?, ?, ?)",
+    f" file_size, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, {compact_seconds('?5')})",
     "buildlog": "INSERT INTO buildlog (class_div, hw_name, student_id, cwd, binary_path, cmdline,"
-    " exit_code, target_path, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    f" exit_code, target_path, timestamp, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    f" {log_seconds('?9')})",
     "runlog": "INSERT INTO runlog (class_div, hw_name, student_id, cmdline, exit_code, cwd,"
-    " target_path, process_type, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    f" target_path, process_type, timestamp, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    f" {log_seconds('?9')})",
 }
 
 
