@@ -22,7 +22,7 @@ V2 = "/api/v2/classes/os-1"
 DASHBOARD = V2 + "/assignments/hw1/dashboard"
 STUDENTS = (101, 102, 103, 104, 105, 106)  # and 110 (one big change), 109 (only in hw2)
 ACTIVITY_TABLES = (
-    "activity_gap", "activity_state", "file_change", "snapshot_jump", "log_failures",
+    "activity_gap", "activity_state", "file_state", "snapshot_jump", "log_failures",
 )  # fmt: skip
 
 

@@ -4,7 +4,8 @@
                     working time for *any* idle threshold is one range scan over a few hundred
                     distinct gaps, not a replay of the history.
 - `activity_state`  per student: events (snapshots, builds and runs), first and last event time.
-- `file_change`     per file: churn (sum of |change|), its largest change, the latest size.
+- `file_state`      (schema 3's, extended) per file also: churn (sum of |change|), its largest
+                    change, and its latest save's time and size.
 - `snapshot_jump`   every change that grew a file by at least MIN_PASTE_BYTES, with its time and
                     the seconds since the file's previous save: paste-like jumps (in any time
                     window) are a range scan of it.
@@ -30,6 +31,7 @@ from watcher.store.aggregates import (
     PREVIOUS_IN_FILE,
     compact_seconds,
     log_seconds,
+    snapshot_aggregates_trigger,
 )
 
 KINDS = {"buildlog": "build", "runlog": "run"}
@@ -51,11 +53,12 @@ TABLES: tuple[str, ...] = (
         class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
         events INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
         PRIMARY KEY (class_div, hw_name, student_id)) WITHOUT ROWID""",
-    """CREATE TABLE file_change (
-        class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
-        filename VARCHAR NOT NULL, churn INTEGER NOT NULL, max_change INTEGER NOT NULL,
-        latest_timestamp VARCHAR NOT NULL, latest_size INTEGER NOT NULL, latest_at INTEGER,
-        PRIMARY KEY (class_div, hw_name, student_id, filename)) WITHOUT ROWID""",
+    # Per file (schema 3's file_state): churn, largest change and the latest save.
+    "ALTER TABLE file_state ADD COLUMN churn INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE file_state ADD COLUMN max_change INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE file_state ADD COLUMN latest_timestamp VARCHAR NOT NULL DEFAULT ''",
+    "ALTER TABLE file_state ADD COLUMN latest_size INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE file_state ADD COLUMN latest_at INTEGER",
     """CREATE TABLE snapshot_jump (
         class_div VARCHAR NOT NULL, hw_name VARCHAR NOT NULL, student_id INTEGER NOT NULL,
         snapshot_id INTEGER NOT NULL, growth INTEGER NOT NULL, gap INTEGER NOT NULL,
@@ -186,33 +189,47 @@ def _log_triggers(table: str) -> tuple[str, ...]:
 # exactly one of the two fires, whichever order SQLite runs them in, because neither changes what
 # the other's WHEN reads.
 _FILE_IS_NEWER = (
-    f"EXISTS (SELECT 1 FROM file_change WHERE {NEW_FILE} AND latest_timestamp > NEW.timestamp)"
+    f"EXISTS (SELECT 1 FROM file_state WHERE {NEW_FILE} AND latest_timestamp > NEW.timestamp)"
 )
-
-TRIGGERS: tuple[str, ...] = (
-    # NEW is its file's newest save: the change is from the file's latest size, kept in its row.
-    f"""CREATE TRIGGER snapshot_changes AFTER INSERT ON snapshot WHEN NOT {_FILE_IS_NEWER} BEGIN
-        INSERT INTO snapshot_jump
+_IN_ORDER = "excluded.latest_timestamp >= latest_timestamp"
+# When NEW is its file's newest save, the change is from the latest save kept in the file's row:
+# no seek in the history. (The jump is read before the row moves on to NEW.)
+_FILE_STATE = f"""INSERT INTO snapshot_jump
         SELECT NEW.class_div, NEW.hw_name, NEW.student_id, NEW.id, NEW.file_size - f.latest_size,
                NEW.at - f.latest_at, NEW.at
-          FROM file_change AS f
+          FROM file_state AS f
          WHERE f.class_div = NEW.class_div AND f.hw_name = NEW.hw_name
            AND f.student_id = NEW.student_id AND f.filename = NEW.filename
+           AND NEW.timestamp >= f.latest_timestamp
            AND NEW.file_size - f.latest_size >= {MIN_PASTE_BYTES};
-        INSERT INTO file_change VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename,
+        INSERT INTO file_state (class_div, hw_name, student_id, filename, snapshots, total_bytes,
+                churn, max_change, latest_timestamp, latest_size, latest_at)
+            VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename, 1, NEW.file_size,
                 0, 0, NEW.timestamp, NEW.file_size, NEW.at)
             ON CONFLICT DO UPDATE SET
-                churn = churn + abs(excluded.latest_size - latest_size),
-                max_change = max(max_change, abs(excluded.latest_size - latest_size)),
-                latest_timestamp = excluded.latest_timestamp,
-                latest_size = excluded.latest_size,
-                latest_at = excluded.latest_at;
-    END""",
+                snapshots = snapshots + 1,
+                total_bytes = total_bytes + excluded.total_bytes,
+                churn = CASE WHEN {_IN_ORDER}
+                    THEN churn + abs(excluded.latest_size - latest_size) ELSE churn END,
+                max_change = CASE WHEN {_IN_ORDER}
+                    THEN max(max_change, abs(excluded.latest_size - latest_size))
+                    ELSE max_change END,
+                latest_size = CASE WHEN {_IN_ORDER}
+                    THEN excluded.latest_size ELSE latest_size END,
+                latest_at = CASE WHEN {_IN_ORDER} THEN excluded.latest_at ELSE latest_at END,
+                latest_timestamp = max(latest_timestamp, excluded.latest_timestamp);"""
+
+# Schema 4 replaces schema 3's main snapshot trigger (dropped first by the migration).
+REPLACED_TRIGGERS: tuple[str, ...] = ("DROP TRIGGER snapshot_aggregates",)
+
+TRIGGERS: tuple[str, ...] = (
+    # The main snapshot trigger of schema 3, whose per-file statement now also keeps the change.
+    snapshot_aggregates_trigger(_FILE_STATE),
     # NEW lands before its file's newest save: the change previous -> next becomes previous ->
     # NEW -> next (previous may be missing). The largest change may have been the split one.
     f"""CREATE TRIGGER snapshot_changes_late AFTER INSERT ON snapshot WHEN {_FILE_IS_NEWER}
     BEGIN
-        UPDATE file_change SET
+        UPDATE file_state SET
             churn = churn + (
                 SELECT abs(nxt.size - NEW.file_size) + COALESCE(
                            abs(NEW.file_size - prev.size) - abs(nxt.size - prev.size), 0)
@@ -278,7 +295,6 @@ _ALL_EVENTS = " UNION ALL ".join(
 REBUILD: tuple[str, ...] = (
     "DELETE FROM activity_gap",
     "DELETE FROM activity_state",
-    "DELETE FROM file_change",
     "DELETE FROM snapshot_jump",
     "DELETE FROM log_failures",
     f"""INSERT INTO activity_gap SELECT {_STUDENT_KEY}, gap, COUNT(*) FROM (
@@ -287,17 +303,23 @@ REBUILD: tuple[str, ...] = (
          WHERE gap IS NOT NULL GROUP BY {_STUDENT_KEY}, gap""",
     f"""INSERT INTO activity_state SELECT {_STUDENT_KEY}, COUNT(*), MIN(at), MAX(at)
           FROM ({_ALL_EVENTS}) GROUP BY {_STUDENT_KEY}""",
-    f"""INSERT INTO file_change
-        SELECT {_STUDENT_KEY}, filename, COALESCE(SUM(abs(file_size - previous)), 0),
-               COALESCE(MAX(abs(file_size - previous)), 0), MAX(timestamp),
-               MAX(CASE WHEN from_end = 1 THEN file_size END),
-               MAX(CASE WHEN from_end = 1 THEN at END)
-          FROM (SELECT {_STUDENT_KEY}, filename, timestamp, file_size, at,
-                       LAG(file_size) OVER ({_FILE_WINDOW}) AS previous,
-                       ROW_NUMBER() OVER (PARTITION BY {_STUDENT_KEY}, filename
-                                          ORDER BY timestamp DESC, id DESC) AS from_end
-                  FROM snapshot)
-         GROUP BY {_STUDENT_KEY}, filename""",
+    f"""UPDATE file_state SET churn = w.churn, max_change = w.max_change,
+               latest_timestamp = w.latest_timestamp, latest_size = w.latest_size,
+               latest_at = w.latest_at
+          FROM (SELECT {_STUDENT_KEY}, filename,
+                       COALESCE(SUM(abs(file_size - previous)), 0) AS churn,
+                       COALESCE(MAX(abs(file_size - previous)), 0) AS max_change,
+                       MAX(timestamp) AS latest_timestamp,
+                       MAX(CASE WHEN from_end = 1 THEN file_size END) AS latest_size,
+                       MAX(CASE WHEN from_end = 1 THEN at END) AS latest_at
+                  FROM (SELECT {_STUDENT_KEY}, filename, timestamp, file_size, at,
+                               LAG(file_size) OVER ({_FILE_WINDOW}) AS previous,
+                               ROW_NUMBER() OVER (PARTITION BY {_STUDENT_KEY}, filename
+                                                  ORDER BY timestamp DESC, id DESC) AS from_end
+                          FROM snapshot)
+                 GROUP BY {_STUDENT_KEY}, filename) AS w
+         WHERE file_state.class_div = w.class_div AND file_state.hw_name = w.hw_name
+           AND file_state.student_id = w.student_id AND file_state.filename = w.filename""",
     f"""INSERT INTO snapshot_jump
         SELECT {_STUDENT_KEY}, id, file_size - previous,
                at - previous_at, at

@@ -95,8 +95,17 @@ TABLES: tuple[str, ...] = (
         PRIMARY KEY (kind, class_div, hw_name, student_id)) WITHOUT ROWID""",
 )
 
-TRIGGERS: tuple[str, ...] = (
-    f"""CREATE TRIGGER snapshot_aggregates AFTER INSERT ON snapshot BEGIN
+# Schema 3's per-file statement of the trigger below; schema 4 (store/activity.py) replaces it with
+# one that also keeps each file's churn, largest change and latest save.
+FILE_STATE_V3 = """INSERT INTO file_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id,
+                NEW.filename, 1, NEW.file_size)
+            ON CONFLICT DO UPDATE SET snapshots = snapshots + 1,
+                total_bytes = total_bytes + excluded.total_bytes;"""
+
+
+def snapshot_aggregates_trigger(file_state: str) -> str:
+    """The main snapshot trigger, with `file_state` as its per-file statement."""
+    return f"""CREATE TRIGGER snapshot_aggregates AFTER INSERT ON snapshot BEGIN
         UPDATE snapshot SET
             churn_cum = COALESCE(
                 (SELECT p.churn_cum + abs(NEW.file_size - p.file_size) FROM snapshot AS p
@@ -118,10 +127,7 @@ TRIGGERS: tuple[str, ...] = (
                         AND p.timestamp <= NEW.timestamp AND p.id < NEW.id
                       ORDER BY p.timestamp DESC, p.churn_cum DESC LIMIT 1), 0)
          WHERE id = NEW.id;
-        INSERT INTO file_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, NEW.filename,
-                1, NEW.file_size)
-            ON CONFLICT DO UPDATE SET snapshots = snapshots + 1,
-                total_bytes = total_bytes + excluded.total_bytes;
+        {file_state}
         INSERT INTO student_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, 1,
                 NEW.file_size, NEW.timestamp, NEW.timestamp, NEW.file_size, NEW.id)
             ON CONFLICT DO UPDATE SET
@@ -136,7 +142,11 @@ TRIGGERS: tuple[str, ...] = (
         INSERT INTO size_bucket VALUES (NEW.class_div, NEW.hw_name,
                 NEW.file_size >> {BUCKET_SHIFT}, 1)
             ON CONFLICT DO UPDATE SET n = n + 1;
-    END""",
+    END"""
+
+
+TRIGGERS: tuple[str, ...] = (
+    snapshot_aggregates_trigger(FILE_STATE_V3),
     # A save older than the student's newest (a late or retried POST) changes the running values
     # of the saves after it, by amounts that are constant over ranges: shift just those rows.
     f"""CREATE TRIGGER snapshot_out_of_order AFTER INSERT ON snapshot
@@ -179,7 +189,7 @@ REBUILD: tuple[str, ...] = (
     "DELETE FROM log_count",
     f"""UPDATE snapshot SET churn_cum = w.churn, student_total = w.total
           FROM ({_ALL_RUNNING}) AS w WHERE snapshot.id = w.id""",
-    """INSERT INTO file_state
+    """INSERT INTO file_state (class_div, hw_name, student_id, filename, snapshots, total_bytes)
        SELECT class_div, hw_name, student_id, filename, COUNT(*), SUM(file_size)
          FROM snapshot GROUP BY class_div, hw_name, student_id, filename""",
     """INSERT INTO student_state

@@ -16,10 +16,17 @@ from pathlib import Path
 from watcher.store import activity, aggregates
 from watcher.store.writer import INSERTS
 
-# Every trigger the schema has, and the statements that recompute what they maintain.
-TRIGGERS = aggregates.TRIGGERS + activity.TRIGGERS
+
+def _named(ddl: str) -> str:
+    return re.search(r"CREATE TRIGGER (\w+)", ddl)[1]
+
+
+# Every trigger the schema has (a later schema's version of a trigger replaces the earlier one),
+# and the statements that recompute what they maintain.
+_CURRENT = {_named(ddl): ddl for ddl in aggregates.TRIGGERS + activity.TRIGGERS}
+TRIGGERS = tuple(_CURRENT.values())
+TRIGGER_NAMES = tuple(_CURRENT)
 REBUILD = aggregates.REBUILD + activity.REBUILD
-TRIGGER_NAMES = tuple(re.findall(r"CREATE TRIGGER (\w+)", "\n".join(TRIGGERS)))
 
 
 def bulk_load(

@@ -63,7 +63,7 @@ async def assignment_activity(
     for sid, files, churn, net, largest in await _all(
         conn,
         "SELECT student_id, COUNT(*), SUM(churn), SUM(latest_size), MAX(max_change)"
-        " FROM file_change WHERE class_div = ? AND hw_name = ? GROUP BY student_id",
+        " FROM file_state WHERE class_div = ? AND hw_name = ? GROUP BY student_id",
         key,
     ):
         a = student(sid)

@@ -48,7 +48,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 3: maintained aggregates, so no analytics route reads an assignment's whole history.
     aggregates.TABLES + aggregates.INDEXES + aggregates.REBUILD + aggregates.TRIGGERS,
     # 4: the merged event stream and per-student measures behind the instructor insights.
-    activity.TABLES + activity.REBUILD + activity.TRIGGERS,
+    activity.REPLACED_TRIGGERS + activity.TABLES + activity.REBUILD + activity.TRIGGERS,
     # 5: snapshot content posted by collectors (issue 9).
     content.TABLES,
 )
