@@ -112,16 +112,20 @@ def _gap_triggers(table: str) -> tuple[str, ...]:
     known = f"{at} IS NOT NULL"
     previous, following = _neighbour_event(at, table, True), _neighbour_event(at, table, False)
     return (
-        f"""CREATE TRIGGER {table}_gaps AFTER INSERT ON {table}
-            WHEN {known} AND NOT {newer} BEGIN
+        # Every event: the student's counts and span; in order, also the one new gap (from the
+        # state row's last event, read before the row moves on).
+        f"""CREATE TRIGGER {table}_gaps AFTER INSERT ON {table} WHEN {known} BEGIN
             INSERT INTO activity_gap
             SELECT NEW.class_div, NEW.hw_name, NEW.student_id, {at} - last_at, 1
-              FROM activity_state WHERE {NEW_STUDENT}
+              FROM activity_state WHERE {NEW_STUDENT} AND last_at <= {at}
                 ON CONFLICT DO UPDATE SET n = n + 1;
             INSERT INTO activity_state VALUES (NEW.class_div, NEW.hw_name, NEW.student_id, 1,
                     {at}, {at})
-                ON CONFLICT DO UPDATE SET events = events + 1, last_at = excluded.last_at;
+                ON CONFLICT DO UPDATE SET events = events + 1,
+                    first_at = min(first_at, excluded.first_at),
+                    last_at = max(last_at, excluded.last_at);
         END""",
+        # A late event: the gap it splits is replaced by the two around it.
         f"""CREATE TRIGGER {table}_gaps_late AFTER INSERT ON {table}
             WHEN {known} AND {newer} BEGIN
             UPDATE activity_gap SET n = n - 1
@@ -134,8 +138,6 @@ def _gap_triggers(table: str) -> tuple[str, ...]:
             SELECT NEW.class_div, NEW.hw_name, NEW.student_id, x.at - {at}, 1
               FROM (SELECT {following} AS at) AS x WHERE x.at IS NOT NULL
                 ON CONFLICT DO UPDATE SET n = n + 1;
-            UPDATE activity_state SET events = events + 1, first_at = min(first_at, {at})
-             WHERE {NEW_STUDENT};
         END""",
     )
 
@@ -185,9 +187,9 @@ def _log_triggers(table: str) -> tuple[str, ...]:
 
 
 # Whether NEW is older than what is already stored for its file or student. Each aggregate has an
-# in-order trigger (the common case: O(1) work from the state row, no history seeks) and a late one;
-# exactly one of the two fires, whichever order SQLite runs them in, because neither changes what
-# the other's WHEN reads.
+# in-order path (the common case: O(1) work from the state row, no history seeks) and a late
+# trigger; exactly one of them acts, whichever order SQLite runs triggers in, because the in-order
+# path never moves a state row's latest time backwards and the late trigger never moves it at all.
 _FILE_IS_NEWER = (
     f"EXISTS (SELECT 1 FROM file_state WHERE {NEW_FILE} AND latest_timestamp > NEW.timestamp)"
 )
