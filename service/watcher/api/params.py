@@ -331,10 +331,15 @@ def query_number(
         return default
     value = int(raw) if integer else float(raw)
     if not low <= value <= high:
-        msg = f"Input should be between {low:g} and {high:g}"
+        msg = f"Input should be between {_plain(low)} and {_plain(high)}"
         errors.add("out_of_range", loc, msg, raw, {"ge": low, "le": high})
         return default
     return value
+
+
+def _plain(number: float) -> str:
+    """1000000000.0 -> `1000000000`, 0.5 -> `0.5` (never `1e+09`)."""
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def query_choice(
