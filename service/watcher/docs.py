@@ -59,7 +59,8 @@ def setup_docs(app: web.Application) -> None:
         version=__version__,
         info={
             "description": "Collector ingest (legacy paths, wire-compatible with the original "
-            "backend), per-student and per-assignment analytics, health and metrics."
+            "backend), per-student and per-assignment analytics, v2 instructor insights, snapshot "
+            "content and ProgSnap2 export, health and metrics."
         },
         url=SPEC_URL,
         swagger_path=UI_URL,
