@@ -157,3 +157,11 @@ def test_counts_and_velocity():
     assert (a.first_at, a.last_at, a.active_seconds) == (0, 140, 140)
     assert bytes_per_active_minute(a) == round(60 / (140 / 60), 2)
     assert bytes_per_active_minute(StudentActivity(1)) is None
+
+
+def test_no_change_is_no_large_single_change_even_with_a_zero_floor():
+    # Only first saves: churn 0 and no change at all, whatever the thresholds allow.
+    zero = Thresholds(large_min_bytes=0)
+    events = [save(0, "a.c", 10), save(5, "b.c", 20)]
+    assert "large_single_change" not in flags(measure(1, events, zero), zero)
+    assert all(m.flags == [] for m in mark(events, zero))

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from tests.service.helpers import BUILD, RUN, db_rows, snapshot_url
-from watcher.analytics.insights import Event, Thresholds, dashboard_row, measure
+from watcher.analytics.insights import Event, Thresholds, dashboard_row, mark, measure
 from watcher.api.params import parse_datetime
 from watcher.store.activity import REBUILD
 from watcher.store.bulk import TRIGGER_NAMES
@@ -384,3 +384,40 @@ async def test_a_schema_3_database_is_upgraded_with_its_history(aiohttp_client, 
         "snapshots": 3, "builds": 1, "failed_builds": 1, "churn_bytes": 850, "net_bytes": 950,
         "largest_change_bytes": 800, "active_minutes": 2.0}  # fmt: skip
     assert row["flags"] == ["large_single_change", "fast_writing", "paste_like_jump"]
+
+
+@pytest.mark.parametrize(
+    "thresholds",
+    [
+        Thresholds(),
+        Thresholds(
+            paste_bytes=100, paste_seconds=30, failure_streak=2, large_share=0.2, large_min_bytes=0
+        ),
+    ],
+)
+async def test_timeline_pages_equal_the_rules_over_the_whole_history(
+    client, random_history, db_path, thresholds
+):
+    events = raw_events(db_path)
+    query = {k: str(v) for k, v in vars(thresholds).items()}
+    windows = [(None, None), ("2025-03-10T15:05:00", "2025-03-10T15:25:59")]
+    for student in (*STUDENTS, 110):
+        expected_all = mark(events[student], thresholds)
+        for start, end in windows:
+            window = {"from": start, "to": end} if start else {}
+            low, high = (wall_seconds(parse_datetime(t)) for t in (start, end)) if start else (
+                -(2**62), 2**62)  # fmt: skip
+            expected = [
+                (m.event.kind, m.event.order[1], m.delta, m.flags)
+                for m in expected_all
+                if low <= m.event.at <= high
+            ]
+            for offset, limit in ((0, 1000), (3, 7), (len(expected) - 2, 5)):
+                path = f"{V2}/assignments/hw1/students/{student}/timeline"
+                params = query | window | {"offset": str(max(offset, 0)), "limit": str(limit)}
+                body = await (await client.get(path, params=params)).json()
+                got = [(e["kind"], e["id"], e.get("delta"), e["flags"]) for e in body["events"]]
+                assert body["total"] == len(expected)
+                assert got == expected[max(offset, 0) : max(offset, 0) + limit], (student, params)
+    flagged = {f for m in mark(events[110], thresholds) for f in m.flags}
+    assert "large_single_change" in flagged

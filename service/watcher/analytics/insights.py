@@ -107,6 +107,21 @@ def is_paste_jump(growth: int, seconds: int, thresholds: Thresholds) -> bool:
     return growth >= thresholds.paste_bytes and seconds <= thresholds.paste_seconds
 
 
+def is_large_single_change(churn: int, largest: int, thresholds: Thresholds) -> bool:
+    """One change is at least `large_share` of all churn, with churn at least `large_min_bytes`
+    (and a change at all: a student with only first saves has none)."""
+    return (
+        largest > 0
+        and churn >= thresholds.large_min_bytes
+        and largest >= thresholds.large_share * churn
+    )
+
+
+def streak_flagged(position: int, thresholds: Thresholds) -> bool:
+    """The failed build at this position of a run of failures completes the flagged streak."""
+    return position == thresholds.failure_streak
+
+
 def active_minutes(activity: StudentActivity) -> float:
     return round2(activity.active_seconds / 60)
 
@@ -123,7 +138,8 @@ def flags(activity: StudentActivity, thresholds: Thresholds) -> list[str]:
     - no_activity: no event at all (a student known in the class, silent in this assignment).
     - never_compiled: wrote code (a snapshot with size > 0) and never built.
     - large_single_change: one change is at least `large_share` of all churn, with churn at
-      least `large_min_bytes` (the portal's "one change >= 70 % of all change").
+      least `large_min_bytes` (the portal's "one change >= 70 % of all change"; see
+      `is_large_single_change`).
     - fast_writing: net bytes >= `fast_bytes` in fewer than `fast_minutes` active minutes (the
       portal's "> 200 bytes in < 30 minutes").
     - paste_like_jump: at least one change that `is_paste_jump`.
@@ -135,10 +151,7 @@ def flags(activity: StudentActivity, thresholds: Thresholds) -> list[str]:
         raised.append("no_activity")
     if a.wrote_code and a.builds == 0:
         raised.append("never_compiled")
-    if (
-        a.churn_bytes >= t.large_min_bytes
-        and a.largest_change_bytes >= t.large_share * a.churn_bytes
-    ):
+    if is_large_single_change(a.churn_bytes, a.largest_change_bytes, t):
         raised.append("large_single_change")
     if a.net_bytes >= t.fast_bytes and a.active_seconds < t.fast_minutes * 60:
         raised.append("fast_writing")
@@ -201,7 +214,7 @@ def mark(events: Iterable[Event], thresholds: Thresholds) -> list[MarkedEvent]:
             previous[e.filename] = m
         elif e.kind == "build":
             streak = streak + 1 if e.exit_code != 0 else 0
-            if streak == thresholds.failure_streak:
+            if streak_flagged(streak, thresholds):
                 m.flags.append("repeated_build_failures")
     summary = _summarise(0, marked, thresholds)
     if "large_single_change" in flags(summary, thresholds):

@@ -201,14 +201,13 @@ async def timeline(request: web.Request) -> web.Response:
     errors.raise_if_any()
     assert student_id is not None
 
+    window = (store.EARLIEST if start is None else start, store.LATEST if end is None else end)
     async with request.app[DATABASE].read() as conn:
-        events = await store.student_events(conn, scope, student_id)
-    # Marked over the whole history, so a change or a streak that began before the window or the
-    # page still counts; the window and the page only choose what is shown.
-    marked = insights.mark(events, thresholds)
-    low = store.EARLIEST if start is None else start
-    high = store.LATEST if end is None else end
-    shown = [m for m in marked if low <= m.event.at <= high]
+        # Flags as over the whole history: a change or a streak that began before the window or
+        # the page still counts; the window and the page only choose what is shown.
+        total, shown = await store.timeline_page(
+            conn, scope, student_id, thresholds, window, (limit, offset)
+        )
     return json_ok(
         {
             "class_div": scope.class_div,
@@ -216,10 +215,10 @@ async def timeline(request: web.Request) -> web.Response:
             "student_id": student_id,
             **_window_echo(start, end),
             "thresholds": insights.thresholds_dict(thresholds),
-            "total": len(shown),
+            "total": total,
             "offset": offset,
             "limit": limit,
-            "events": [_timeline_entry(m) for m in shown[offset : offset + limit]],
+            "events": [_timeline_entry(m) for m in shown],
         }
     )
 

@@ -13,7 +13,15 @@ from datetime import datetime
 
 import aiosqlite
 
-from watcher.analytics.insights import Event, StudentActivity, Thresholds
+from watcher.analytics.insights import (
+    Event,
+    MarkedEvent,
+    StudentActivity,
+    Thresholds,
+    is_large_single_change,
+    is_paste_jump,
+    streak_flagged,
+)
 from watcher.store.queries import Scope
 from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_naive
 
@@ -229,33 +237,117 @@ async def window_activity(
     return found
 
 
-_ONE_STUDENT = "WHERE class_div = ? AND hw_name = ? AND student_id = ? AND at IS NOT NULL"
-_STUDENT_ROWS = {
-    "snapshot": "SELECT at, timestamp, id, filename, file_size FROM snapshot"
-    f" INDEXED BY snapshot_by_student_time {_ONE_STUDENT}",
-    "build": "SELECT at, timestamp, id, exit_code, cmdline, target_path, NULL FROM buildlog"
-    f" INDEXED BY buildlog_by_student {_ONE_STUDENT}",
-    "run": "SELECT at, timestamp, id, exit_code, cmdline, target_path, process_type FROM runlog"
-    f" INDEXED BY runlog_by_student {_ONE_STUDENT}",
+_ONE_STUDENT = "class_div = ?1 AND hw_name = ?2 AND student_id = ?3"
+# One student's events with start <= time <= end, in the rules' order: time, then the stored text
+# and id (store/activity.py keeps `at` per row).
+_STUDENT_EVENTS = f"""
+    SELECT 'snapshot' AS kind, id, at, timestamp FROM snapshot INDEXED BY snapshot_by_student_time
+     WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5
+    UNION ALL
+    SELECT 'build', id, at, timestamp FROM buildlog INDEXED BY buildlog_by_student
+     WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5
+    UNION ALL
+    SELECT 'run', id, at, timestamp FROM runlog INDEXED BY runlog_by_student
+     WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5"""
+# A page's saves with the size of their file's previous save and their jump, if any.
+_PAGE_SNAPSHOTS = """
+    SELECT s.id, s.at, s.timestamp, s.filename, s.file_size,
+           (SELECT p.file_size FROM snapshot AS p INDEXED BY snapshot_by_file
+             WHERE p.class_div = s.class_div AND p.hw_name = s.hw_name
+               AND p.student_id = s.student_id AND p.filename = s.filename
+               AND p.timestamp <= s.timestamp AND (p.timestamp < s.timestamp OR p.id < s.id)
+             ORDER BY p.timestamp DESC, p.churn_cum DESC LIMIT 1),
+           j.growth, j.gap
+      FROM snapshot AS s
+      LEFT JOIN snapshot_jump AS j ON j.class_div = s.class_div AND j.hw_name = s.hw_name
+                                  AND j.student_id = s.student_id AND j.snapshot_id = s.id
+     WHERE s.id IN ({ids})"""
+_PAGE_LOGS = {
+    "build": "SELECT id, at, timestamp, exit_code, cmdline, target_path, NULL FROM buildlog"
+    " WHERE id IN ({ids})",
+    "run": "SELECT id, at, timestamp, exit_code, cmdline, target_path, process_type FROM runlog"
+    " WHERE id IN ({ids})",
 }
+# Each failed build's position in its run of consecutive failures.
+_FAILURE_POSITIONS = f"""
+    SELECT id, ROW_NUMBER() OVER (PARTITION BY island ORDER BY i) FROM (
+        SELECT id, f, i, i - ROW_NUMBER() OVER (PARTITION BY f ORDER BY i) AS island FROM (
+            SELECT id, exit_code <> 0 AS f, ROW_NUMBER() OVER (ORDER BY timestamp, id) AS i
+              FROM buildlog INDEXED BY buildlog_by_student
+             WHERE {_ONE_STUDENT} AND at IS NOT NULL))
+     WHERE f"""
+# The first save (in time order) whose change is ?4 bytes: steps of the running churn.
+_FIRST_CHANGE_OF = f"""
+    SELECT id FROM (
+        SELECT id, timestamp, churn_cum - LAG(churn_cum) OVER (
+                   PARTITION BY filename ORDER BY timestamp, churn_cum) AS step
+          FROM snapshot INDEXED BY snapshot_by_file WHERE {_ONE_STUDENT} AND at IS NOT NULL)
+     WHERE step = ?4 ORDER BY timestamp, id LIMIT 1"""
 
 
-async def student_events(conn: aiosqlite.Connection, scope: Scope, student_id: int) -> list[Event]:
-    """One student's whole event stream, each event with what a timeline shows of it."""
+def _placeholders(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+async def timeline_page(
+    conn: aiosqlite.Connection,
+    scope: Scope,
+    student_id: int,
+    thresholds: Thresholds,
+    window: tuple[int, int],
+    page: tuple[int, int],
+) -> tuple[int, list[MarkedEvent]]:
+    """(events in the window, the page of them marked as analytics.insights.mark would mark
+    them over the student's whole history). Reads the page's rows and, for the flags, the
+    student's state rows, jumps and builds: never the student's whole history of saves."""
     key = (scope.class_div, scope.hw_name, student_id)
-    events = [
-        Event(at, "snapshot", (stamp, ref), filename, size, detail={"id": ref})
-        for at, stamp, ref, filename, size in await _all(conn, _STUDENT_ROWS["snapshot"], key)
-    ]
-    for kind in ("build", "run"):
-        for at, stamp, ref, code, cmdline, target, ptype in await _all(
-            conn, _STUDENT_ROWS[kind], key
+    limit, offset = page
+    bounds = (*key, *window)
+    total_row = await _all(conn, f"SELECT COUNT(*) FROM ({_STUDENT_EVENTS})", bounds)
+    chosen = await _all(
+        conn,
+        f"SELECT kind, id FROM ({_STUDENT_EVENTS}) ORDER BY at, timestamp, id LIMIT ?6 OFFSET ?7",
+        (*bounds, limit, offset),
+    )
+    ids = {kind: [i for k, i in chosen if k == kind] for kind in ("snapshot", "build", "run")}
+    marked: dict[tuple[str, int], MarkedEvent] = {}
+    if ids["snapshot"]:
+        sql = _PAGE_SNAPSHOTS.format(ids=_placeholders(len(ids["snapshot"])))
+        for ref, at, stamp, filename, size, before, growth, gap in await _all(
+            conn, sql, ids["snapshot"]
         ):
+            event = Event(at, "snapshot", (stamp, ref), filename, size, detail={"id": ref})
+            m = MarkedEvent(event, None if before is None else size - before)
+            if growth is not None and is_paste_jump(growth, gap, thresholds):
+                m.flags.append("paste_like_jump")
+            marked["snapshot", ref] = m
+    for kind in ("build", "run"):
+        if not ids[kind]:
+            continue
+        sql = _PAGE_LOGS[kind].format(ids=_placeholders(len(ids[kind])))
+        for ref, at, stamp, code, cmdline, target, ptype in await _all(conn, sql, ids[kind]):
             detail = {"id": ref, "time": stamp, "cmdline": cmdline, "target_path": target}
             if kind == "run":
                 detail["process_type"] = ptype
-            events.append(Event(at, kind, (stamp, ref), exit_code=code, detail=detail))
-    return events
+            marked[kind, ref] = MarkedEvent(
+                Event(at, kind, (stamp, ref), exit_code=code, detail=detail)
+            )
+    if ids["build"]:
+        for ref, position in await _all(conn, _FAILURE_POSITIONS, key):
+            if ("build", ref) in marked and streak_flagged(position, thresholds):
+                marked["build", ref].flags.append("repeated_build_failures")
+    if ids["snapshot"]:
+        [(churn, largest)] = await _all(
+            conn,
+            "SELECT COALESCE(SUM(churn), 0), COALESCE(MAX(max_change), 0) FROM file_state"
+            " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
+            key,
+        )
+        if is_large_single_change(churn, largest, thresholds):
+            for (ref,) in await _all(conn, _FIRST_CHANGE_OF, (*key, largest)):
+                if ("snapshot", ref) in marked:
+                    marked["snapshot", ref].flags.append("large_single_change")
+    return total_row[0][0], [marked[kind, ref] for kind, ref in chosen]
 
 
 async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[tuple]:
