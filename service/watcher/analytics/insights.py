@@ -18,7 +18,7 @@ Conventions shared by all rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from watcher.analytics.numbers import round2
@@ -26,15 +26,6 @@ from watcher.analytics.numbers import round2
 # The smallest paste threshold the store can answer: it keeps only jumps at least this large
 # (store/activity.py), so a smaller `paste_bytes` would silently miss some.
 MIN_PASTE_BYTES = 100
-
-FLAGS = (
-    "no_activity",
-    "never_compiled",
-    "large_single_change",
-    "fast_writing",
-    "paste_like_jump",
-    "repeated_build_failures",
-)
 
 
 @dataclass(frozen=True)
@@ -133,7 +124,7 @@ def bytes_per_active_minute(activity: StudentActivity) -> float | None:
 
 
 def flags(activity: StudentActivity, thresholds: Thresholds) -> list[str]:
-    """The flags a student raises, in FLAGS order.
+    """The flags a student raises, in this order.
 
     - no_activity: no event at all (a student known in the class, silent in this assignment).
     - never_compiled: wrote code (a snapshot with size > 0) and never built.
@@ -324,6 +315,3 @@ def sort_rows(rows: list[dict], key: str, descending: bool) -> list[dict]:
 
 def thresholds_dict(thresholds: Thresholds) -> dict:
     return asdict(thresholds)
-
-
-THRESHOLD_NAMES = tuple(f.name for f in fields(Thresholds))

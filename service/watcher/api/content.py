@@ -8,8 +8,6 @@ inserted is meant: it is what the file held at the end of that second.
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +15,7 @@ from aiohttp import web
 
 from watcher.analytics.diffs import diff_hunks, diff_totals, line_changes, split_lines, unified_diff
 from watcher.api import params
-from watcher.api.errors import ValidationFailed, error_entry, json_error
+from watcher.api.errors import NotFound, ValidationFailed, error_entry
 from watcher.api.render import json_ok
 from watcher.api.state import CONTENT, DATABASE
 from watcher.content import ContentReader, Version
@@ -40,23 +38,6 @@ _INVALID = {"schema": ValidationErrorOut, "description": "invalid path or query"
 # memory at once.
 _REPLAY_SLICE = 64
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _Missing(Exception):
-    """A 404 whose detail says what is missing (the error middleware's 404 is "Not Found")."""
-
-
-def _answers_missing(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except _Missing as exc:
-            return json_error(404, str(exc))
-
-    return wrapped
-
 
 @dataclass(frozen=True)
 class _File:
@@ -78,7 +59,7 @@ class _File:
         for version in reversed(self.versions):
             if version.stamp == stamp:
                 return version
-        raise _Missing(f"no version of {self.filename} at {iso_of_stamp(stamp)}")
+        raise NotFound(f"no version of {self.filename} at {iso_of_stamp(stamp)}")
 
     def previous(self, version: Version) -> Version | None:
         index = self.versions.index(version)
@@ -92,7 +73,7 @@ async def _file(request: web.Request) -> _File:
             conn, scope.class_div, scope.hw_name, student_id, filename
         )
     if not versions:
-        raise _Missing(
+        raise NotFound(
             f"no snapshots of {filename} for student {student_id}"
             f" in {scope.class_div}/{scope.hw_name}"
         )
@@ -125,7 +106,7 @@ async def _content(request: web.Request, version: Version, which: str = "version
             data = (await reader.read(conn, [version]))[version.id]
         if data is not None:
             return data
-    raise _Missing(_unavailable(reader, version, which))
+    raise NotFound(_unavailable(reader, version, which))
 
 
 def _version_json(reader: ContentReader, version: Version, previous: Version | None) -> dict:
@@ -161,7 +142,6 @@ def _file_json(request: web.Request, file: _File, versions: list[dict]) -> dict:
     responses={404: _NOT_FOUND, 422: _INVALID},
 )
 @response_schema(ContentVersionsOut, 200)
-@_answers_missing
 async def versions(request: web.Request) -> web.Response:
     file = await _file(request)
     reader = request.app[CONTENT]
@@ -182,7 +162,6 @@ async def versions(request: web.Request) -> web.Response:
     produces=["text/plain", "application/json", "application/octet-stream"],
     responses={200: {"description": "the content"}, 404: _NOT_FOUND, 422: _INVALID},
 )
-@_answers_missing
 async def version_content(request: web.Request) -> web.Response:
     file = await _file(request)
     version = file.find(request.match_info["version"], ["path", "version"])
@@ -227,7 +206,6 @@ def _wants_json(request: web.Request) -> bool:
     responses={404: _NOT_FOUND, 422: _INVALID},
 )
 @response_schema(DiffOut, 200)
-@_answers_missing
 async def diff(request: web.Request) -> web.Response:
     file = await _file(request)
     reader = request.app[CONTENT]
@@ -280,13 +258,12 @@ def _replay_stats(before: str | None, texts: list[str | None]) -> list[tuple[Any
     responses={404: _NOT_FOUND, 422: _INVALID},
 )
 @response_schema(ReplayOut, 200)
-@_answers_missing
 async def replay(request: web.Request) -> web.Response:
     file = await _file(request)
     with_text = _flag(request, "content")
     reader = request.app[CONTENT]
     if not reader.volume_configured and not any(v.available for v in file.versions):
-        raise _Missing(_unavailable(reader, file.versions[-1]))
+        raise NotFound(_unavailable(reader, file.versions[-1]))
     items: list[dict] = []
     before: Version | None = None
     before_text: str | None = ""  # the first version is compared with an empty file

@@ -30,6 +30,10 @@ class BadRequest(Exception):
     """A 400 with a plain message, e.g. the original's interval check."""
 
 
+class NotFound(Exception):
+    """A 404 whose detail says what is missing (the router's own 404 says "Not Found")."""
+
+
 class RequestTimeout(Exception):
     """The client did not send its request in time: 408."""
 
@@ -55,6 +59,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return json_error(422, exc.errors)
     except BadRequest as exc:
         return json_error(400, str(exc))
+    except NotFound as exc:
+        return json_error(404, str(exc))
     except RequestTimeout as exc:
         return json_error(408, str(exc), {"Connection": "close"})
     except web.HTTPException as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
@@ -90,25 +91,59 @@ def _wants_csv(request: web.Request, errors: params.Errors) -> bool:
     return "text/csv" in request.headers.get("Accept", "")
 
 
-def _window_echo(start: int | None, end: int | None) -> dict:
-    return {
-        "from": wall_seconds_to_iso(start) if start is not None else None,
-        "to": wall_seconds_to_iso(end) if end is not None else None,
-    }
+@dataclass(frozen=True)
+class _Asked:
+    """What both insight routes take from a request: whose data, which rules, which window."""
+
+    scope: Scope
+    student_id: int | None
+    thresholds: Thresholds
+    start: int | None  # KST wall-clock seconds; None: open
+    end: int | None
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """The window with open ends as times before and after anything stored."""
+        return (
+            store.EARLIEST if self.start is None else self.start,
+            store.LATEST if self.end is None else self.end,
+        )
+
+    def head(self, total: int, page: tuple[int, int]) -> dict:
+        """The fields every insight page starts with."""
+        limit, offset = page
+        student = {} if self.student_id is None else {"student_id": self.student_id}
+        return {
+            "class_div": self.scope.class_div,
+            "hw_name": self.scope.hw_name,
+            **student,
+            "from": None if self.start is None else wall_seconds_to_iso(self.start),
+            "to": None if self.end is None else wall_seconds_to_iso(self.end),
+            "thresholds": insights.thresholds_dict(self.thresholds),
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+        }
 
 
-async def _activities(
-    request: web.Request, scope: Scope, thresholds: Thresholds, start: int | None, end: int | None
-) -> list[StudentActivity]:
+def _asked(request: web.Request, known: tuple[str, ...], errors: params.Errors) -> _Asked:
+    params.refuse_unknown_query(request, known, errors)
+    scope = params.scope(request, errors)
+    student_id = params.student_id(request, errors) if "student_id" in request.match_info else None
+    thresholds = _thresholds(request, errors)
+    start, end = _window(request, errors)
+    return _Asked(scope, student_id, thresholds, start, end)
+
+
+async def _activities(request: web.Request, asked: _Asked) -> list[StudentActivity]:
     """Every student known in the class, measured over the window (or the whole history)."""
+    scope, thresholds = asked.scope, asked.thresholds
     async with request.app[DATABASE].read() as conn:
         known = await store.class_students(conn, scope.class_div)
-        if start is None and end is None:
+        if asked.start is None and asked.end is None:
             found = await store.assignment_activity(conn, scope, thresholds)
         else:
-            low = store.EARLIEST if start is None else start
-            high = store.LATEST if end is None else end
-            found = await store.window_activity(conn, scope, thresholds, low, high)
+            found = await store.window_activity(conn, scope, thresholds, *asked.bounds)
     return [found.get(s) or StudentActivity(s) for s in known]
 
 
@@ -121,33 +156,19 @@ async def _activities(
 @response_schema(DashboardOut, 200)
 async def dashboard(request: web.Request) -> web.StreamResponse:
     errors = params.Errors()
-    params.refuse_unknown_query(request, DASHBOARD_QUERY, errors)
-    scope = params.scope(request, errors)
-    thresholds = _thresholds(request, errors)
-    start, end = _window(request, errors)
+    asked = _asked(request, DASHBOARD_QUERY, errors)
     sort = params.query_choice(request, "sort", insights.SORT_KEYS, "student_id", errors)
     order = params.query_choice(request, "order", ("asc", "desc"), "asc", errors)
     limit, offset = _page(request, errors)
     as_csv = _wants_csv(request, errors)
     errors.raise_if_any()
 
-    activities = await _activities(request, scope, thresholds, start, end)
-    rows = [insights.dashboard_row(a, thresholds, wall_seconds_to_iso) for a in activities]
+    activities = await _activities(request, asked)
+    rows = [insights.dashboard_row(a, asked.thresholds, wall_seconds_to_iso) for a in activities]
     page = insights.sort_rows(rows, sort, order == "desc")[offset : offset + limit]
     if as_csv:
-        return _csv(page, f"{scope.class_div}_{scope.hw_name}_dashboard.csv")
-    return json_ok(
-        {
-            "class_div": scope.class_div,
-            "hw_name": scope.hw_name,
-            **_window_echo(start, end),
-            "thresholds": insights.thresholds_dict(thresholds),
-            "total": len(rows),
-            "offset": offset,
-            "limit": limit,
-            "students": page,
-        }
-    )
+        return _csv(page, f"{asked.scope.class_div}_{asked.scope.hw_name}_dashboard.csv")
+    return json_ok({**asked.head(len(rows), (limit, offset)), "students": page})
 
 
 CSV_COLUMNS = (*insights.SORT_KEYS[:-1], "flags")
@@ -192,35 +213,19 @@ def _timeline_entry(marked: insights.MarkedEvent) -> dict:
 @response_schema(TimelineOut, 200)
 async def timeline(request: web.Request) -> web.Response:
     errors = params.Errors()
-    params.refuse_unknown_query(request, TIMELINE_QUERY, errors)
-    scope = params.scope(request, errors)
-    student_id = params.student_id(request, errors)
-    thresholds = _thresholds(request, errors)
-    start, end = _window(request, errors)
+    asked = _asked(request, TIMELINE_QUERY, errors)
     limit, offset = _page(request, errors)
     errors.raise_if_any()
-    assert student_id is not None
+    assert asked.student_id is not None
 
-    window = (store.EARLIEST if start is None else start, store.LATEST if end is None else end)
     async with request.app[DATABASE].read() as conn:
         # Flags as over the whole history: a change or a streak that began before the window or
         # the page still counts; the window and the page only choose what is shown.
         total, shown = await store.timeline_page(
-            conn, scope, student_id, thresholds, window, (limit, offset)
+            conn, asked.scope, asked.student_id, asked.thresholds, asked.bounds, (limit, offset)
         )
-    return json_ok(
-        {
-            "class_div": scope.class_div,
-            "hw_name": scope.hw_name,
-            "student_id": student_id,
-            **_window_echo(start, end),
-            "thresholds": insights.thresholds_dict(thresholds),
-            "total": total,
-            "offset": offset,
-            "limit": limit,
-            "events": [_timeline_entry(m) for m in shown],
-        }
-    )
+    events = [_timeline_entry(m) for m in shown]
+    return json_ok({**asked.head(total, (limit, offset)), "events": events})
 
 
 @docs(tags=["insights"], summary="The class's assignments with student counts and activity span")

@@ -8,7 +8,6 @@ assignment's whole history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -22,20 +21,16 @@ from watcher.analytics.insights import (
     is_paste_jump,
     streak_flagged,
 )
-from watcher.store.queries import Scope
+from watcher.store.activity import KINDS
+from watcher.store.queries import Scope, fetch_all
 from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_naive
 
 _SECOND = "%Y-%m-%d %H:%M:%S"
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
-
-
 async def class_students(conn: aiosqlite.Connection, class_div: str) -> list[int]:
     """Every student with any event in any assignment of the class."""
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         "SELECT DISTINCT student_id FROM activity_state WHERE class_div = ? ORDER BY student_id",
         (class_div,),
@@ -53,14 +48,14 @@ async def assignment_activity(
     def student(student_id: int) -> StudentActivity:
         return found.setdefault(student_id, StudentActivity(student_id))
 
-    for sid, first_at, last_at in await _all(
+    for sid, first_at, last_at in await fetch_all(
         conn,
         "SELECT student_id, first_at, last_at FROM activity_state"
         " WHERE class_div = ? AND hw_name = ?",
         key,
     ):
         student(sid).first_at, student(sid).last_at = first_at, last_at
-    for sid, snapshots, total_bytes in await _all(
+    for sid, snapshots, total_bytes in await fetch_all(
         conn,
         "SELECT student_id, snapshots, total_bytes FROM student_state"
         " WHERE class_div = ? AND hw_name = ?",
@@ -68,7 +63,7 @@ async def assignment_activity(
     ):
         a = student(sid)
         a.snapshots, a.wrote_code = snapshots, total_bytes > 0
-    for sid, files, churn, net, largest in await _all(
+    for sid, files, churn, net, largest in await fetch_all(
         conn,
         "SELECT student_id, COUNT(*), SUM(churn), SUM(latest_size), MAX(max_change)"
         " FROM file_state WHERE class_div = ? AND hw_name = ? GROUP BY student_id",
@@ -76,7 +71,7 @@ async def assignment_activity(
     ):
         a = student(sid)
         a.files, a.churn_bytes, a.net_bytes, a.largest_change_bytes = files, churn, net, largest
-    for kind, sid, n, failed, longest in await _all(
+    for kind, sid, n, failed, longest in await fetch_all(
         conn,
         "SELECT c.kind, c.student_id, c.n, f.failed, f.longest_streak"
         "  FROM log_count AS c JOIN log_failures AS f USING (kind, class_div, hw_name, student_id)"
@@ -88,14 +83,14 @@ async def assignment_activity(
             a.builds, a.failed_builds, a.max_consecutive_failed_builds = n, failed, longest
         else:
             a.runs, a.failed_runs = n, failed
-    for sid, seconds in await _all(
+    for sid, seconds in await fetch_all(
         conn,
         "SELECT student_id, SUM(gap * n) FROM activity_gap"
         " WHERE class_div = ? AND hw_name = ? AND gap < ? GROUP BY student_id",
         (*key, thresholds.idle_seconds),
     ):
         student(sid).active_seconds = seconds
-    for sid, jumps in await _all(
+    for sid, jumps in await fetch_all(
         conn,
         "SELECT student_id, COUNT(*) FROM snapshot_jump INDEXED BY snapshot_jump_by_growth"
         " WHERE class_div = ? AND hw_name = ? AND growth >= ? AND gap <= ? GROUP BY student_id",
@@ -187,7 +182,7 @@ async def window_activity(
     def student(student_id: int) -> StudentActivity:
         return found.setdefault(student_id, StudentActivity(student_id))
 
-    for sid, saves, churn, largest, last_size in await _all(
+    for sid, saves, churn, largest, last_size in await fetch_all(
         conn, _WINDOW_FILES, (*key, s_low, s_high)
     ):
         a = student(sid)
@@ -199,9 +194,9 @@ async def window_activity(
     for a in found.values():
         # Some save had content exactly when the files end non-empty or changed size at all.
         a.wrote_code = a.net_bytes > 0 or a.churn_bytes > 0
-    for kind, table in (("build", "buildlog"), ("run", "runlog")):
+    for table, kind in KINDS.items():
         rows = _in_window(table, f"{table}_by_student", "?3", "?4")
-        for sid, n, failed, longest in await _all(
+        for sid, n, failed, longest in await fetch_all(
             conn, _WINDOW_LOGS.format(rows=rows), (*key, l_low, l_high)
         ):
             a = student(sid)
@@ -219,14 +214,14 @@ async def window_activity(
             ),
         ]
     )
-    for sid, first_at, last_at, seconds in await _all(
+    for sid, first_at, last_at, seconds in await fetch_all(
         conn,
         _WINDOW_TIME.format(events=events),
         (*key, s_low, s_high, thresholds.idle_seconds, l_low, l_high),
     ):
         a = student(sid)
         a.first_at, a.last_at, a.active_seconds = first_at, last_at, seconds
-    for sid, jumps in await _all(
+    for sid, jumps in await fetch_all(
         conn,
         "SELECT student_id, COUNT(*) FROM snapshot_jump INDEXED BY snapshot_jump_by_growth"
         " WHERE class_div = ? AND hw_name = ? AND growth >= ? AND gap <= ?"
@@ -303,8 +298,8 @@ async def timeline_page(
     key = (scope.class_div, scope.hw_name, student_id)
     limit, offset = page
     bounds = (*key, *window)
-    total_row = await _all(conn, f"SELECT COUNT(*) FROM ({_STUDENT_EVENTS})", bounds)
-    chosen = await _all(
+    total_row = await fetch_all(conn, f"SELECT COUNT(*) FROM ({_STUDENT_EVENTS})", bounds)
+    chosen = await fetch_all(
         conn,
         f"SELECT kind, id FROM ({_STUDENT_EVENTS}) ORDER BY at, timestamp, id LIMIT ?6 OFFSET ?7",
         (*bounds, limit, offset),
@@ -313,7 +308,7 @@ async def timeline_page(
     marked: dict[tuple[str, int], MarkedEvent] = {}
     if ids["snapshot"]:
         sql = _PAGE_SNAPSHOTS.format(ids=_placeholders(len(ids["snapshot"])))
-        for ref, at, stamp, filename, size, before, growth, gap in await _all(
+        for ref, at, stamp, filename, size, before, growth, gap in await fetch_all(
             conn, sql, ids["snapshot"]
         ):
             event = Event(at, "snapshot", (stamp, ref), filename, size, detail={"id": ref})
@@ -325,7 +320,7 @@ async def timeline_page(
         if not ids[kind]:
             continue
         sql = _PAGE_LOGS[kind].format(ids=_placeholders(len(ids[kind])))
-        for ref, at, stamp, code, cmdline, target, ptype in await _all(conn, sql, ids[kind]):
+        for ref, at, stamp, code, cmdline, target, ptype in await fetch_all(conn, sql, ids[kind]):
             detail = {"id": ref, "time": stamp, "cmdline": cmdline, "target_path": target}
             if kind == "run":
                 detail["process_type"] = ptype
@@ -333,18 +328,18 @@ async def timeline_page(
                 Event(at, kind, (stamp, ref), exit_code=code, detail=detail)
             )
     if ids["build"]:
-        for ref, position in await _all(conn, _FAILURE_POSITIONS, key):
+        for ref, position in await fetch_all(conn, _FAILURE_POSITIONS, key):
             if ("build", ref) in marked and streak_flagged(position, thresholds):
                 marked["build", ref].flags.append("repeated_build_failures")
     if ids["snapshot"]:
-        [(churn, largest)] = await _all(
+        [(churn, largest)] = await fetch_all(
             conn,
             "SELECT COALESCE(SUM(churn), 0), COALESCE(MAX(max_change), 0) FROM file_state"
             " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
             key,
         )
         if is_large_single_change(churn, largest, thresholds):
-            for (ref,) in await _all(conn, _FIRST_CHANGE_OF, (*key, largest)):
+            for (ref,) in await fetch_all(conn, _FIRST_CHANGE_OF, (*key, largest)):
                 if ("snapshot", ref) in marked:
                     marked["snapshot", ref].flags.append("large_single_change")
     return total_row[0][0], [marked[kind, ref] for kind, ref in chosen]
@@ -352,7 +347,7 @@ async def timeline_page(
 
 async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[tuple]:
     """Per assignment: (hw_name, students, events, snapshots, builds, runs, first, last)."""
-    return await _all(
+    return await fetch_all(
         conn,
         """SELECT a.hw_name, COUNT(*), SUM(a.events),
                   COALESCE((SELECT SUM(s.snapshots) FROM student_state AS s

@@ -21,7 +21,8 @@ class Scope:
     hw_name: str
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
+    """Every row of one query, as tuples."""
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())
 
@@ -36,7 +37,7 @@ async def _first(conn: aiosqlite.Connection, sql: str, params: Sequence) -> tupl
 
 
 async def filenames(conn: aiosqlite.Connection, scope: Scope, student_id: int) -> list[str]:
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         "SELECT filename FROM file_state"
         " WHERE class_div = ? AND hw_name = ? AND student_id = ? ORDER BY filename",
@@ -48,7 +49,7 @@ async def filenames(conn: aiosqlite.Connection, scope: Scope, student_id: int) -
 async def file_timestamps(
     conn: aiosqlite.Connection, scope: Scope, student_id: int, filename: str
 ) -> list[str]:
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         "SELECT timestamp FROM snapshot WHERE class_div = ? AND hw_name = ? AND student_id = ?"
         " AND filename = ? ORDER BY timestamp",
@@ -85,7 +86,7 @@ async def student_activity(
     )
     if row is None:
         return 0, None, None, []
-    newest = await _all(
+    newest = await fetch_all(
         conn,
         "SELECT timestamp FROM snapshot WHERE class_div = ? AND hw_name = ? AND student_id = ?"
         " ORDER BY timestamp DESC LIMIT 2",
@@ -137,7 +138,7 @@ async def code_size_buckets(
     if row is None:
         return None, []
     first, first_seconds = row
-    buckets = await _all(conn, _GRAPH, (*key, first, first_seconds, interval_minutes * 60))
+    buckets = await fetch_all(conn, _GRAPH, (*key, first, first_seconds, interval_minutes * 60))
     return first, buckets
 
 
@@ -152,7 +153,7 @@ async def logs(
 ) -> list[tuple]:
     """Newest first. `table` is 'buildlog' or 'runlog' (never user input)."""
     columns = _LOG_COLUMNS[table]
-    return await _all(
+    return await fetch_all(
         conn,
         f"SELECT {', '.join(columns)} FROM {table} WHERE class_div = ? AND hw_name = ?"
         " AND student_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?",
@@ -164,7 +165,7 @@ async def logs(
 
 
 async def student_totals(conn: aiosqlite.Connection, scope: Scope) -> list[StudentTotals]:
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         "SELECT student_id, snapshots, total_bytes, latest_timestamp, latest_size, first_id"
         " FROM student_state WHERE class_div = ? AND hw_name = ?",
@@ -182,7 +183,7 @@ async def sizes_at(
     lets SQLite find the size at the remaining offset inside that bucket.
     """
     key = (scope.class_div, scope.hw_name)
-    buckets = await _all(
+    buckets = await fetch_all(
         conn,
         "SELECT bucket, n FROM size_bucket WHERE class_div = ? AND hw_name = ? ORDER BY bucket",
         key,
@@ -207,7 +208,7 @@ async def window_churn(
     conn: aiosqlite.Connection, scope: Scope, start: str, end: str
 ) -> list[tuple[int, int | None, int | None]]:
     """Per file, by student: the running churn at its first and last save in [start, end]."""
-    return await _all(
+    return await fetch_all(
         conn,
         """SELECT f.student_id,
                   (SELECT s.churn_cum FROM snapshot AS s
