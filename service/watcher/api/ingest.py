@@ -14,6 +14,7 @@ from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.content.blobs import pack
 from watcher.docs import docs, request_schema, response_schema
+from watcher.names import MAX_FILE_BYTES
 from watcher.schemas import BuildLogIn, MessageOut, RunLogIn, SnapshotIn, ValidationErrorOut
 from watcher.timefmt import store_log_time
 
@@ -30,7 +31,7 @@ async def post_snapshot(request: web.Request) -> web.Response:
     filename = params.filename(request, errors)
     timestamp = params.snapshot_timestamp(request.match_info["timestamp"], errors)
     body = await params.json_object(request)
-    size = params.body_int(body, "bytes", errors, minimum=0)
+    size = params.body_int(body, "bytes", errors, minimum=0, maximum=MAX_FILE_BYTES)
     content = _posted_content(body, size, errors)
     errors.raise_if_any()
     row = (scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
@@ -70,7 +71,9 @@ async def noop_snapshot(request: web.Request) -> web.Response:
     params.student_id(request, errors)
     params.filename(request, errors)
     params.snapshot_timestamp(request.match_info["timestamp"], errors)
-    params.body_int(await params.json_object(request), "bytes", errors, minimum=0)
+    params.body_int(
+        await params.json_object(request), "bytes", errors, minimum=0, maximum=MAX_FILE_BYTES
+    )
     errors.raise_if_any()
     return json_ok({"message": "Snapshot registered successfully"})
 
