@@ -3,7 +3,7 @@ maintained aggregates (store/aggregates.py): none reads an assignment's whole hi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -149,16 +149,31 @@ _LOG_KIND = {"buildlog": "build", "runlog": "run"}
 
 
 async def logs(
-    conn: aiosqlite.Connection, table: str, scope: Scope, student_id: int, limit: int
-) -> list[tuple]:
-    """Newest first. `table` is 'buildlog' or 'runlog' (never user input)."""
+    conn: aiosqlite.Connection,
+    table: str,
+    scope: Scope,
+    student_id: int,
+    limit: int,
+    before: tuple[str, int] | None = None,
+    chunk: int = 256,
+) -> AsyncIterator[tuple]:
+    """Newest first, read `chunk` rows at a time (the caller may stop early, e.g. at a byte
+    budget). Each row ends with its (timestamp, id) position; `before` starts after such a
+    position. `table` is 'buildlog' or 'runlog' (never user input)."""
     columns = _LOG_COLUMNS[table]
-    return await fetch_all(
-        conn,
-        f"SELECT {', '.join(columns)} FROM {table} WHERE class_div = ? AND hw_name = ?"
-        " AND student_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?",
-        (scope.class_div, scope.hw_name, student_id, limit),
+    key: tuple = (scope.class_div, scope.hw_name, student_id)
+    after = ""
+    if before is not None:
+        after = " AND (timestamp < ? OR (timestamp = ? AND id < ?))"
+        key = (*key, before[0], before[0], before[1])
+    sql = (
+        f"SELECT {', '.join(columns)}, id FROM {table} WHERE class_div = ? AND hw_name = ?"
+        f" AND student_id = ?{after} ORDER BY timestamp DESC, id DESC LIMIT ?"
     )
+    async with conn.execute(sql, (*key, limit)) as cursor:
+        while rows := await cursor.fetchmany(chunk):
+            for row in rows:
+                yield tuple(row)
 
 
 # --- per assignment ---------------------------------------------------------------------------
