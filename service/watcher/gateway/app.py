@@ -30,8 +30,14 @@ from watcher.gateway.telemetry import GatewayTelemetry
 access_log = logging.getLogger("watcher.gateway.access")
 
 
+# How long an idle pooled connection to an instance is kept. It must stay below the instances'
+# WATCHER_HEADER_TIMEOUT_S (10 s): otherwise the gateway could reuse a connection the instance is
+# closing at that moment, and the request on it would fail.
+UPSTREAM_IDLE_S = 4.0
+
+
 def create_gateway_app(settings: GatewaySettings) -> web.Application:
-    app = web.Application(middlewares=[observe_middleware])
+    app = web.Application(middlewares=[observe_middleware], client_max_size=settings.max_body_bytes)
     telemetry = GatewayTelemetry()
     app[SETTINGS] = settings
     app[TELEMETRY] = telemetry
@@ -49,9 +55,14 @@ def create_gateway_app(settings: GatewaySettings) -> web.Application:
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
-    """One pooled client session for every instance; closed after in-flight requests finish."""
+    """One pooled client session for every instance, with a connection limit per instance (so a
+    hanging class queues only its own requests); closed after in-flight requests finish."""
     settings = app[SETTINGS]
-    connector = aiohttp.TCPConnector(limit=settings.upstream_connections, limit_per_host=0)
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_connections,
+        limit_per_host=settings.upstream_connections_per_instance,
+        keepalive_timeout=UPSTREAM_IDLE_S,
+    )
     timeout = aiohttp.ClientTimeout(
         total=settings.timeout_s, sock_connect=settings.connect_timeout_s
     )

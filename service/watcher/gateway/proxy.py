@@ -11,10 +11,10 @@ bodies are relayed chunk by chunk, never decompressed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -75,9 +75,9 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     if isinstance(chosen, web.Response):
         return chosen
     upstream, label = chosen
-    body = _Body.of(request)
-    if body.too_large:
-        return _too_large(request)
+    body = await _read_body(request)
+    if isinstance(body, web.Response):
+        return body
 
     target = request.raw_path if request.raw_path.startswith("/") else request.rel_url.raw_path_qs
     started = time.perf_counter()
@@ -86,13 +86,11 @@ async def proxy(request: web.Request) -> web.StreamResponse:
             request.method,
             URL(str(upstream) + target, encoded=True),  # encoded: sent exactly as received
             headers=_forwarded_headers(request),
-            data=body.data,
+            data=body,
             allow_redirects=False,
             skip_auto_headers=SKIP_AUTO_HEADERS,
         )
     except Exception as exc:
-        if body.too_large:
-            return _too_large(request)
         return _failed(request, class_div, upstream, label, exc)
     request.app[TELEMETRY].upstream_latency.labels(label).observe(time.perf_counter() - started)
     async with upstream_response:
@@ -116,36 +114,26 @@ def _choose_upstream(app: web.Application, class_div: str) -> tuple[URL, str] | 
     return json_response(404, {"detail": detail, "class_div": class_div})
 
 
-class _Body:
-    """The request body as it is forwarded: streamed, and never more than the limit."""
-
-    def __init__(self, data: Any = None, too_large: bool = False) -> None:
-        self.data = data
-        self.too_large = too_large
-
-    @classmethod
-    def of(cls, request: web.Request) -> _Body:
-        limit = request.app[SETTINGS].max_body_bytes
-        length = request.content_length
-        if length is not None and length > limit:
-            return cls(too_large=True)
-        if not request.body_exists:
-            return cls()
-        if length is not None:
-            return cls(request.content)  # Content-Length is forwarded: no chunking upstream
-        body = cls()
-        body.data = body._limited(request.content, limit)
-        return body
-
-    async def _limited(self, stream: aiohttp.StreamReader, limit: int) -> AsyncIterator[bytes]:
-        """A body of unknown length (chunked), cut off once it exceeds `limit` bytes."""
-        seen = 0
-        async for chunk in stream.iter_any():
-            seen += len(chunk)
-            if seen > limit:
-                self.too_large = True  # aiohttp reports it as a connection error: tell apart
-                raise ValueError("request body over the limit")
-            yield chunk
+async def _read_body(request: web.Request) -> bytes | web.Response | None:
+    """The whole request body (None if there is none), or the answer when it is too large or too
+    slow. Read before an instance connection is taken: a client trickling its body holds only its
+    own connection to the gateway, never one to an instance (collectors' bodies are tiny)."""
+    settings = request.app[SETTINGS]
+    length = request.content_length
+    if length is not None and length > settings.max_body_bytes:
+        return _too_large(request)
+    if not request.body_exists:
+        return None
+    try:
+        async with asyncio.timeout(settings.body_timeout_s):
+            return await request.read()  # the app's client_max_size is max_body_bytes
+    except TimeoutError:
+        detail = f"request body not received within {settings.body_timeout_s:g} s"
+        response = json_response(408, {"detail": detail})
+        response.force_close()  # the rest of the body may still come: never read it as a request
+        return response
+    except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the limit
+        return _too_large(request)
 
 
 async def _relay(
