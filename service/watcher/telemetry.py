@@ -21,8 +21,9 @@ from prometheus_client import (
     process_collector,
 )
 
+from watcher.events import KIND_OF_TABLE
+
 UNMATCHED = "<unmatched>"
-INGEST_KINDS = {"snapshot": "snapshot", "buildlog": "build", "runlog": "run"}
 
 
 def route_label(request: web.Request) -> str:
@@ -58,7 +59,7 @@ class Telemetry:
             ("kind",),
             registry=self.registry,
         )
-        for kind in INGEST_KINDS.values():
+        for kind in KIND_OF_TABLE.values():
             self.ingested.labels(kind)  # export zeros before the first write
         self.batch_size = Histogram(
             "watcher_writer_batch_size",
@@ -83,7 +84,7 @@ class Telemetry:
     def on_commit(self, rows_by_table: Mapping[str, int]) -> None:
         self.batch_size.observe(sum(rows_by_table.values()))
         for table, count in rows_by_table.items():
-            self.ingested.labels(INGEST_KINDS[table]).inc(count)
+            self.ingested.labels(KIND_OF_TABLE[table]).inc(count)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.service.helpers import db_rows, snapshot_url
 from watcher.analytics.trends import code_size_trends
-from watcher.store.bulk import REBUILD
+from watcher.store.schema import REBUILD
 
 AGGREGATE_TABLES = ("file_state", "student_state", "size_count", "size_bucket", "log_count")
 

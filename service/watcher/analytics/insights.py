@@ -23,10 +23,6 @@ from typing import Literal
 
 from watcher.analytics.numbers import round2
 
-# The smallest paste threshold the store can answer: it keeps only jumps at least this large
-# (store/activity.py), so a smaller `paste_bytes` would silently miss some.
-MIN_PASTE_BYTES = 100
-
 
 @dataclass(frozen=True)
 class Thresholds:

@@ -12,7 +12,7 @@ from datetime import datetime
 from aiohttp import web
 
 from watcher.analytics import insights
-from watcher.analytics.insights import MIN_PASTE_BYTES, StudentActivity, Thresholds
+from watcher.analytics.insights import StudentActivity, Thresholds
 from watcher.api import params
 from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
@@ -27,6 +27,7 @@ from watcher.schemas import (
 )
 from watcher.store import insights as store
 from watcher.store.queries import Scope
+from watcher.store.schema import JUMP_MIN_BYTES
 from watcher.timefmt import (
     compact_to_kst_iso,
     stored_log_time_to_kst_iso,
@@ -45,7 +46,8 @@ _THRESHOLD_RANGES: dict[str, tuple[float, float, bool]] = {
     "fast_minutes": (0, 10**6, False),
     "large_share": (0.01, 1, False),
     "large_min_bytes": (0, 10**9, True),
-    "paste_bytes": (MIN_PASTE_BYTES, 10**9, True),
+    # The store keeps only jumps of JUMP_MIN_BYTES or more: a smaller threshold would miss some.
+    "paste_bytes": (JUMP_MIN_BYTES, 10**9, True),
     "paste_seconds": (0, 86_400, True),
     "failure_streak": (1, 10_000, True),
 }

@@ -1,4 +1,4 @@
-"""Read queries of the instructor insights, over the aggregates of store/activity.py.
+"""Read queries of the instructor insights, over the aggregates of migration 4 (store/schema/).
 
 The whole-history dashboard is six grouped range scans keyed by (class, assignment), each over at
 most a few rows per student. A time window is computed by SQL over that range of the three event
@@ -21,7 +21,7 @@ from watcher.analytics.insights import (
     is_paste_jump,
     streak_flagged,
 )
-from watcher.store.activity import KINDS
+from watcher.events import LOG_TABLES
 from watcher.store.queries import Scope, fetch_all
 from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_naive
 
@@ -194,7 +194,7 @@ async def window_activity(
     for a in found.values():
         # Some save had content exactly when the files end non-empty or changed size at all.
         a.wrote_code = a.net_bytes > 0 or a.churn_bytes > 0
-    for table, kind in KINDS.items():
+    for table, kind in LOG_TABLES.items():
         rows = _in_window(table, f"{table}_by_student", "?3", "?4")
         for sid, n, failed, longest in await fetch_all(
             conn, _WINDOW_LOGS.format(rows=rows), (*key, l_low, l_high)
@@ -234,7 +234,7 @@ async def window_activity(
 
 _ONE_STUDENT = "class_div = ?1 AND hw_name = ?2 AND student_id = ?3"
 # One student's events with start <= time <= end, in the rules' order: time, then the stored text
-# and id (store/activity.py keeps `at` per row).
+# and id (every event row keeps its `at`).
 _STUDENT_EVENTS = f"""
     SELECT 'snapshot' AS kind, id, at, timestamp FROM snapshot INDEXED BY snapshot_by_student_time
      WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5

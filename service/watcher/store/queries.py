@@ -1,5 +1,5 @@
 """Read queries. Each returns plain tuples or dataclasses and is served by an index or by the
-maintained aggregates (store/aggregates.py): none reads an assignment's whole history."""
+maintained aggregates (store/schema/): none reads an assignment's whole history."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import aiosqlite
 
 from watcher.analytics.numbers import locate
 from watcher.analytics.summary import StudentTotals
-from watcher.store.aggregates import BUCKET_SHIFT, compact_seconds
+from watcher.events import LOG_TABLES
+from watcher.store.schema import BUCKET_SHIFT
+from watcher.store.sqltime import compact_seconds
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,6 @@ async def code_size_buckets(
 BUILD_COLUMNS = ("binary_path", "cmdline", "exit_code", "cwd", "target_path", "timestamp")
 RUN_COLUMNS = ("cmdline", "exit_code", "cwd", "target_path", "process_type", "timestamp")
 _LOG_COLUMNS = {"buildlog": BUILD_COLUMNS, "runlog": RUN_COLUMNS}
-_LOG_KIND = {"buildlog": "build", "runlog": "run"}
 
 
 async def logs(
@@ -249,7 +250,7 @@ async def log_counts(conn: aiosqlite.Connection, table: str, scope: Scope) -> tu
         conn,
         "SELECT COALESCE(SUM(n), 0), COUNT(*) FROM log_count"
         " WHERE kind = ? AND class_div = ? AND hw_name = ?",
-        (_LOG_KIND[table], scope.class_div, scope.hw_name),
+        (LOG_TABLES[table], scope.class_div, scope.hw_name),
     )
     assert row is not None
     return row[0], row[1]
