@@ -12,8 +12,10 @@ import sqlite3
 import pytest
 
 from tests.service.helpers import BUILD, RUN, db_rows, snapshot_url
-from watcher.analytics.insights import Event, Thresholds, dashboard_row, mark, measure
+from tests.service.reference import mark, measure
+from watcher.analytics.insights import Thresholds, dashboard_row
 from watcher.api.params import parse_datetime
+from watcher.records import Event
 from watcher.store.schema import REBUILD
 from watcher.timefmt import wall_seconds, wall_seconds_to_iso
 

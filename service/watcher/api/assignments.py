@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.analytics.churn import churn_by_student
+from watcher.analytics.numbers import locate
 from watcher.analytics.summary import assignment_summary, average_per_student, percentile_indexes
 from watcher.api import params
 from watcher.api.render import json_ok
@@ -22,7 +23,11 @@ async def assignment(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as conn:
         students = await queries.student_totals(conn, scope)
         positions = percentile_indexes(sum(s.snapshots for s in students)) if students else ()
-        sizes = await queries.sizes_at(conn, scope, positions)
+        # Each position's bucket from the histogram, then one seek inside that bucket.
+        buckets = await queries.size_buckets(conn, scope) if positions else []
+        sizes = {}
+        for index in positions:
+            sizes[index] = await queries.size_in_bucket(conn, scope, *locate(buckets, index))
     return json_ok(assignment_summary(students, sizes))
 
 

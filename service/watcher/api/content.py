@@ -22,6 +22,7 @@ from watcher.content import ContentReader, Version
 from watcher.content.blobs import is_text
 from watcher.content.stamps import iso_of_stamp, stamp_of_ref
 from watcher.docs import docs, response_schema
+from watcher.records import Scope
 from watcher.schemas import (
     ContentVersionsOut,
     DetailOut,
@@ -29,7 +30,6 @@ from watcher.schemas import (
     ReplayOut,
     ValidationErrorOut,
 )
-from watcher.store.queries import Scope
 
 _TAGS = ["content"]
 _NOT_FOUND = {"schema": DetailOut, "description": "no such file or version, or no content"}

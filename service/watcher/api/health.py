@@ -49,6 +49,10 @@ async def readyz(request: web.Request) -> web.Response:
     tags=["operations"],
     summary="Prometheus metrics (text exposition format)",
     produces=["text/plain"],
+    responses={
+        200: {"description": "the metrics, Prometheus text format 0.0.4"},
+        401: {"description": "WATCHER_METRICS_TOKEN is set and the bearer token is missing"},
+    },
 )
 async def metrics(request: web.Request) -> web.Response:
     body = request.app[TELEMETRY].exposition()

@@ -30,7 +30,7 @@ from watcher.names import (
     integer_digits,
     normal_filename,
 )
-from watcher.store.queries import Scope
+from watcher.records import Scope
 from watcher.timefmt import snapshot_timestamp_to_kst
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from watcher.store.queries import Scope
+from watcher.records import Scope
 
 
 @dataclass(frozen=True)

@@ -3,24 +3,14 @@ maintained aggregates (store/schema/): none reads an assignment's whole history.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 
 import aiosqlite
 
-from watcher.analytics.numbers import locate
-from watcher.analytics.summary import StudentTotals
 from watcher.events import LOG_TABLES
+from watcher.records import Scope, StudentTotals
 from watcher.store.schema import BUCKET_SHIFT
 from watcher.store.sqltime import compact_seconds
-
-
-@dataclass(frozen=True)
-class Scope:
-    """A class's assignment: the key of nearly every query."""
-
-    class_div: str
-    hw_name: str
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
@@ -190,34 +180,34 @@ async def student_totals(conn: aiosqlite.Connection, scope: Scope) -> list[Stude
     return [StudentTotals(*row) for row in rows]
 
 
-async def sizes_at(
-    conn: aiosqlite.Connection, scope: Scope, indexes: Iterable[int]
-) -> dict[int, int]:
-    """The snapshot sizes at the given positions of the assignment's sorted size distribution.
-
-    Walks the 256-byte buckets (a few hundred rows at most) to find each position's bucket, then
-    lets SQLite find the size at the remaining offset inside that bucket.
-    """
-    key = (scope.class_div, scope.hw_name)
-    buckets = await fetch_all(
+async def size_buckets(conn: aiosqlite.Connection, scope: Scope) -> list[tuple[int, int]]:
+    """The assignment's snapshot sizes in 256-byte buckets: ascending (bucket, count) rows, a
+    few hundred at most."""
+    return await fetch_all(
         conn,
         "SELECT bucket, n FROM size_bucket WHERE class_div = ? AND hw_name = ? ORDER BY bucket",
-        key,
+        (scope.class_div, scope.hw_name),
     )
-    found: dict[int, int] = {}
-    for index in indexes:
-        bucket, offset = locate(buckets, index)
-        row = await _first(
-            conn,
-            """SELECT file_size FROM (
-                   SELECT file_size, SUM(n) OVER (ORDER BY file_size) AS upto FROM size_count
-                    WHERE class_div = ? AND hw_name = ? AND file_size >= ? AND file_size < ?)
-                WHERE upto > ? ORDER BY file_size LIMIT 1""",
-            (*key, bucket << BUCKET_SHIFT, (bucket + 1) << BUCKET_SHIFT, offset),
-        )
-        assert row is not None, "size_bucket and size_count disagree"
-        found[index] = row[0]
-    return found
+
+
+async def size_in_bucket(conn: aiosqlite.Connection, scope: Scope, bucket: int, offset: int) -> int:
+    """The size at sorted position `offset` among the assignment's snapshots in `bucket`."""
+    row = await _first(
+        conn,
+        """SELECT file_size FROM (
+               SELECT file_size, SUM(n) OVER (ORDER BY file_size) AS upto FROM size_count
+                WHERE class_div = ? AND hw_name = ? AND file_size >= ? AND file_size < ?)
+            WHERE upto > ? ORDER BY file_size LIMIT 1""",
+        (
+            scope.class_div,
+            scope.hw_name,
+            bucket << BUCKET_SHIFT,
+            (bucket + 1) << BUCKET_SHIFT,
+            offset,
+        ),
+    )
+    assert row is not None, "size_bucket and size_count disagree"
+    return row[0]
 
 
 async def window_churn(
