@@ -8,9 +8,9 @@ from watcher.analytics.churn import churn_by_student
 from watcher.analytics.numbers import locate
 from watcher.analytics.summary import assignment_summary, average_per_student, percentile_indexes
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
 from watcher.schemas import AssignmentOut, AvgCountOut, ChurnOut, ValidationErrorOut
 from watcher.store import queries
 from watcher.timefmt import window_bound
@@ -28,7 +28,7 @@ async def assignment(request: web.Request) -> web.Response:
         sizes = {}
         for index in positions:
             sizes[index] = await queries.size_in_bucket(conn, scope, *locate(buckets, index))
-    return json_ok(assignment_summary(students, sizes))
+    return json_response(assignment_summary(students, sizes))
 
 
 @docs(
@@ -46,14 +46,14 @@ async def total_graph_data(request: web.Request) -> web.Response:
     assert start is not None and end is not None
     async with request.app[DATABASE].read() as conn:
         files = await queries.window_churn(conn, scope, window_bound(start), window_bound(end))
-    return json_ok({"results": churn_by_student(files)})
+    return json_response({"results": churn_by_student(files)})
 
 
 async def _average(request: web.Request, table: str) -> web.Response:
     scope = params.scope_of(request)
     async with request.app[DATABASE].read() as conn:
         rows, students = await queries.log_counts(conn, table, scope)
-    return json_ok(average_per_student(rows, students))
+    return json_response(average_per_student(rows, students))
 
 
 @docs(tags=["assignments"], summary="Builds per student who built at least once")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from watcher.api.errors import json_error
 from watcher.api.state import SETTINGS
 from watcher.config import Settings
 from watcher.docs import is_docs_route
+from watcher.http.responses import json_error
 from watcher.tokens import CHALLENGE, token_problem
 
 

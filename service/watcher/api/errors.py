@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from watcher.api.render import json_ok
+from watcher.http.responses import json_error
 from watcher.store.writer import WriterBusyError, WriterClosedError
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,6 @@ def error_entry(
     if ctx:
         entry["ctx"] = ctx
     return entry
-
-
-def json_error(status: int, detail: Any, headers: dict[str, str] | None = None) -> web.Response:
-    return json_ok({"detail": detail}, status=status, headers=headers)
 
 
 @web.middleware

@@ -14,9 +14,9 @@ from aiohttp import web
 from watcher.analytics import insights
 from watcher.analytics.insights import MarkedEvent, Thresholds
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
 from watcher.names import CLASS_DIV
 from watcher.records import ChangeFacts, Scope, StudentActivity
 from watcher.schemas import (
@@ -171,7 +171,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     page = insights.sort_rows(rows, sort, order == "desc")[offset : offset + limit]
     if as_csv:
         return _csv(page, f"{asked.scope.class_div}_{asked.scope.hw_name}_dashboard.csv")
-    return json_ok({**asked.head(len(rows), (limit, offset)), "students": page})
+    return json_response({**asked.head(len(rows), (limit, offset)), "students": page})
 
 
 CSV_COLUMNS = (*insights.SORT_KEYS[:-1], "flags")
@@ -243,7 +243,7 @@ async def timeline(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as conn:
         total, marked = await _marked_page(conn, asked, (limit, offset))
     events = [_timeline_entry(m) for m in marked]
-    return json_ok({**asked.head(total, (limit, offset)), "events": events})
+    return json_response({**asked.head(total, (limit, offset)), "events": events})
 
 
 @docs(tags=["insights"], summary="The class's assignments with student counts and activity span")
@@ -258,7 +258,7 @@ async def assignments(request: web.Request) -> web.Response:
     errors.raise_if_any()
     async with request.app[DATABASE].read() as conn:
         rows = await store.assignments(conn, class_div)
-    return json_ok(
+    return json_response(
         {
             "class_div": class_div,
             "assignments": [

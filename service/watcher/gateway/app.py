@@ -5,27 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
-from watcher import requestid
 from watcher.gateway import endpoints
 from watcher.gateway.config import GatewaySettings
-from watcher.gateway.proxy import REQUEST_ID_HEADER, UNMATCHED, proxy
-from watcher.gateway.state import (
-    CLASS_DIV,
-    FAMILY,
-    REQUEST_ID,
-    SESSION,
-    SETTINGS,
-    TABLE,
-    TELEMETRY,
-)
+from watcher.gateway.proxy import proxy
+from watcher.gateway.state import CLASS_DIV, FAMILY, SESSION, SETTINGS, TABLE, TELEMETRY
 from watcher.gateway.table import RoutingTable
 from watcher.gateway.telemetry import GatewayTelemetry
+from watcher.http.metrics import route_template
+from watcher.http.observe import observe_middleware as observe_middleware_for
 
 access_log = logging.getLogger("watcher.gateway.access")
 
@@ -87,44 +79,11 @@ async def _table_watcher(app: web.Application) -> AsyncIterator[None]:
         await watcher
 
 
-@web.middleware
-async def observe_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Metrics and one log line per request, with the same X-Request-ID the instance logs."""
-    telemetry = request.app[TELEMETRY]
-    started = time.perf_counter()
-    request[REQUEST_ID] = request_id = requestid.request_id(request.headers)
-    status = 500
-    telemetry.in_flight.inc()
-    try:
-        response = await handler(request)
-        status = response.status
-        if not response.prepared:  # the proxy has set it on relayed responses
-            response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        telemetry.in_flight.dec()
-        family = request.get(FAMILY) or _own_route(request)
-        telemetry.observe(request.method, family, status, started)
-        access_log.info(
-            "%s %s %d",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "family": family,
-                "class_div": request.get(CLASS_DIV),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            },
-        )
+def _family(request: web.Request) -> str:
+    """The metrics label: the legacy route family the proxy chose, or the gateway's own route."""
+    return request.get(FAMILY) or route_template(request)
 
 
-def _own_route(request: web.Request) -> str:
-    info = request.match_info
-    resource = info.route.resource if info.http_exception is None else None
-    return resource.canonical if resource is not None else UNMATCHED
+observe_middleware = observe_middleware_for(
+    TELEMETRY, access_log, "family", _family, lambda request: {"class_div": request.get(CLASS_DIV)}
+)

@@ -7,17 +7,16 @@ import time
 
 from aiohttp import web
 
-from watcher.gateway.proxy import json_response
 from watcher.gateway.state import SETTINGS, TABLE, TELEMETRY
+from watcher.http.metrics import metrics_response
+from watcher.http.responses import json_error, json_response
 from watcher.tokens import CHALLENGE, token_problem
 
-# The classic text format, as the service serves it.
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DOCS_URL = "/api/docs"
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return json_response(200, {"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -31,7 +30,7 @@ async def readyz(request: web.Request) -> web.Response:
     body: dict[str, object] = {"status": "ready" if ready else "not ready"}
     if token_problem(request.headers, request.app[SETTINGS].read_token) is None:
         body["checks"] = _readiness_checks(request.app)
-    return json_response(200 if ready else 503, body)
+    return json_response(body, 200 if ready else 503)
 
 
 def _readiness_checks(app: web.Application) -> dict[str, object]:
@@ -47,9 +46,7 @@ def _readiness_checks(app: web.Application) -> dict[str, object]:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    response = web.Response(body=request.app[TELEMETRY].exposition())
-    response.headers["Content-Type"] = METRICS_CONTENT_TYPE
-    return response
+    return metrics_response(request.app[TELEMETRY])
 
 
 async def docs_index(request: web.Request) -> web.Response:
@@ -60,7 +57,7 @@ async def docs_index(request: web.Request) -> web.Response:
     """
     problem = token_problem(request.headers, request.app[SETTINGS].read_token)
     if problem:
-        return json_response(401, {"detail": problem}, {"WWW-Authenticate": CHALLENGE})
+        return json_error(401, problem, {"WWW-Authenticate": CHALLENGE})
     table = request.app[TABLE]
     fallback = request.app[SETTINGS].fallback_url
     classes = {
@@ -73,7 +70,7 @@ async def docs_index(request: web.Request) -> web.Response:
     }
     accept = request.headers.get("Accept", "")
     if "application/json" in accept and "text/html" not in accept:
-        return json_response(200, data)
+        return json_response(data)
     rows = "\n".join(
         f'<li><a href="{html.escape(entry["docs"])}">{html.escape(class_div)}</a>'
         f" — {html.escape(entry['upstream'])}</li>"

@@ -12,33 +12,24 @@ bodies are relayed chunk by chunk, never decompressed.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from watcher import requestid
 from watcher.gateway.routing import match_route
-from watcher.gateway.state import (
-    CLASS_DIV,
-    FAMILY,
-    REQUEST_ID,
-    SESSION,
-    SETTINGS,
-    TABLE,
-    TELEMETRY,
-)
+from watcher.gateway.state import CLASS_DIV, FAMILY, SESSION, SETTINGS, TABLE, TELEMETRY
 from watcher.gateway.telemetry import FALLBACK
+from watcher.http.metrics import UNMATCHED
+from watcher.http.observe import HEADER as REQUEST_ID_HEADER
+from watcher.http.observe import REQUEST_ID
+from watcher.http.responses import json_error, json_response
 
 log = logging.getLogger("watcher.gateway.proxy")
 
-UNMATCHED = "<unmatched>"
-REQUEST_ID_HEADER = requestid.HEADER
 # RFC 9110 §7.6.1, plus the non-standard Proxy-Connection; `Connection` may name more.
 HOP_BY_HOP = frozenset(
     {
@@ -57,18 +48,12 @@ HOP_BY_HOP = frozenset(
 SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
-def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
-    """Compact JSON, no charset parameter: the same shape as the service's own errors."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
-
-
 async def proxy(request: web.Request) -> web.StreamResponse:
     """Every request that is not the gateway's own: route by class, then forward."""
     found = match_route(request.method, request.rel_url.raw_path)
     if found is None:
         request[FAMILY] = UNMATCHED
-        return json_response(404, {"detail": "Not Found"})
+        return json_error(404, "Not Found")
     request[FAMILY] = found.family
     request[CLASS_DIV] = class_div = found.class_div
     chosen = _choose_upstream(request.app, class_div)
@@ -111,7 +96,7 @@ def _choose_upstream(app: web.Application, class_div: str) -> tuple[URL, str] | 
         return _unavailable(app, "the routing table has not been loaded yet")
     telemetry.unroutable.labels(telemetry.class_label(class_div)).inc()
     detail = f"no WatcherInstance serves class '{class_div}'"
-    return json_response(404, {"detail": detail, "class_div": class_div})
+    return json_response({"detail": detail, "class_div": class_div}, 404)
 
 
 async def _read_body(request: web.Request) -> bytes | web.Response | None:
@@ -129,7 +114,7 @@ async def _read_body(request: web.Request) -> bytes | web.Response | None:
             return await request.read()  # the app's client_max_size is max_body_bytes
     except TimeoutError:
         detail = f"request body not received within {settings.body_timeout_s:g} s"
-        response = json_response(408, {"detail": detail})
+        response = json_error(408, detail)
         response.force_close()  # the rest of the body may still come: never read it as a request
         return response
     except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the limit
@@ -166,12 +151,12 @@ async def _relay(
 
 def _too_large(request: web.Request) -> web.Response:
     limit = request.app[SETTINGS].max_body_bytes
-    return json_response(413, {"detail": f"body larger than {limit} bytes"})
+    return json_error(413, f"body larger than {limit} bytes")
 
 
 def _unavailable(app: web.Application, detail: str) -> web.Response:
     retry_after = str(app[SETTINGS].retry_after_s)
-    return json_response(503, {"detail": detail}, {"Retry-After": retry_after})
+    return json_error(503, detail, {"Retry-After": retry_after})
 
 
 def _failed(
@@ -192,7 +177,7 @@ def _failed(
     )
     if reason == "protocol":
         detail = f"the instance serving class '{class_div}' sent an invalid response"
-        return json_response(502, {"detail": detail})
+        return json_error(502, detail)
     return _unavailable(request.app, f"the instance serving class '{class_div}' is unavailable")
 
 
