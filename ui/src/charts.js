@@ -39,9 +39,9 @@ export function sizeBandChart(el, points) {
     axes: [kstAxis, { values: (u, ticks) => ticks.map((v) => `${v.toLocaleString('en')}`), size: 60, label: 'bytes', labelSize: 18 }],
     series: [
       { label: 'KST' },
-      { label: 'p75', stroke: '#0072B2', width: 1, dash: [4, 3], value: (u, v) => bytes(v) },
-      { label: 'median', stroke: '#0072B2', width: 2.5, value: (u, v) => bytes(v) },
-      { label: 'p25', stroke: '#0072B2', width: 1, dash: [4, 3], value: (u, v) => bytes(v) },
+      { label: 'p75', stroke: '#0072B2', width: 1, dash: [4, 3], points: { show: false }, value: (u, v) => bytes(v) },
+      { label: 'median', stroke: '#0072B2', width: 2.5, points: { show: false }, value: (u, v) => bytes(v) },
+      { label: 'p25', stroke: '#0072B2', width: 1, dash: [4, 3], points: { show: false }, value: (u, v) => bytes(v) },
     ],
     bands: [{ series: [1, 3], fill: 'rgba(0, 114, 178, 0.18)' }],
   }, data);
