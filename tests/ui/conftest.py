@@ -93,7 +93,28 @@ def api_text(base: str, path: str) -> str:
         return response.read().decode()
 
 
-@pytest.fixture(scope="session")
+_left_out: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Without Chromium the browser tests are left out, and said so once (below)."""
+    if CHROMIUM.exists():
+        return
+    needs = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+    if needs:
+        config.hook.pytest_deselected(items=needs)
+        items[:] = [item for item in items if item not in needs]
+        _left_out.extend(item.nodeid for item in needs)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _left_out:
+        terminalreporter.write_line(f"SKIPPED {len(_left_out)} tests: {NO_BROWSER}")
+
+
+# Module scope: Playwright's sync API runs an event loop of its own while it is open, which
+# must be closed before pytest-asyncio runs the next async test.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(NO_BROWSER)
