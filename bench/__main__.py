@@ -87,8 +87,8 @@ def query_paths(shape: Shape) -> dict[str, callable]:
         ),
         "v2 assignments": lambda r: f"/api/v2/classes/{CLASS}/assignments",
         # What the /ui pages ask for beyond the routes above (issue 17).
-        "v2 code-size (60 points)": lambda r: (
-            f"{V2}/hw{r.randrange(shape.assignments)}/code-size?points=60"
+        "v2 code-size (40 points)": lambda r: (
+            f"{V2}/hw{r.randrange(shape.assignments)}/code-size?points=40"
         ),
         "v2 timeline (all, limit 10000)": pick(
             lambda r, hw, s: f"{V2}/{hw}/students/{s}/timeline?limit=10000"

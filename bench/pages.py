@@ -102,7 +102,7 @@ def _summary(values: list[float]) -> dict:
 PAGE_ROUTES = {
     "assignment page (200 students)": (
         "v2 dashboard",
-        "v2 code-size (60 points)",
+        "v2 code-size (40 points)",
         "total_graph_data",
     ),
     "student page (1,400 events)": ("v2 timeline (all, limit 10000)",),

@@ -141,7 +141,7 @@ def test_window_control_changes_the_address_and_the_numbers(instance, watched):
         instance, f"/api/total_graph_data/{CLASS}/{HW}/2025-03-10T09:00:00/2025-03-10T10:30:00"
     )
     assert charts["churn"] == sorted((r["size_change"] for r in churn["results"]), reverse=True)
-    sizes = api(instance, f"/api/v2/classes/{CLASS}/assignments/{HW}/code-size{window}&points=60")
+    sizes = api(instance, f"/api/v2/classes/{CLASS}/assignments/{HW}/code-size{window}&points=40")
     medians = page.evaluate("() => document.querySelector('#size-chart').chart.data[2]")
     assert medians == [p["median"] for p in sizes["points"]]
     watched.shot("assignment-window")

@@ -1,6 +1,6 @@
 // Replay of one file: a slider (and the arrow keys) over its versions, each shown as it was
 // with the lines added since the previous version highlighted and the removed ones struck out.
-// Content and diffs come from the v2 content routes, one version at a time.
+// Versions, content and diffs come from the v2 content routes, one version at a time.
 
 import { getJSON, getText, query, seg } from './api.js';
 import { empty, h, loading, replace } from './dom.js';
@@ -69,8 +69,8 @@ export function replayPanel(fileBase, files, initial, onChange) {
     prev.disabled = index === 0;
     next.disabled = index === versions.length - 1;
     onChange(file, index + 1);
-    const lines = v.added === null ? '' : ` · +${v.added} −${v.removed} lines`;
-    replace(info, `Version ${index + 1} of ${versions.length} · ${showTime(v.timestamp)} · ${v.bytes} B${lines}`);
+    const head = `Version ${index + 1} of ${versions.length} · ${showTime(v.timestamp)} · ${v.bytes} B`;
+    replace(info, head);
     const later = versions[index + 1];
     if (later && later.stamp === v.stamp) {
       replace(view, empty('Saved again within the same second: only the last save of that second can be shown. Move to the next version.'));
@@ -92,6 +92,7 @@ export function replayPanel(fileBase, files, initial, onChange) {
         getJSON(`${fileBase(file)}/diff${query({ to: v.stamp })}`),
       ]);
       if (mine !== token) return;
+      replace(info, `${head} · +${diff.added} −${diff.removed} lines`);
       replace(view, codeView(text, diff.hunks));
       view.dataset.version = String(index + 1);
     } catch (error) {
@@ -106,8 +107,13 @@ export function replayPanel(fileBase, files, initial, onChange) {
     replace(info);
     replace(view, loading(`the versions of ${name}`));
     try {
-      const replay = await getJSON(`${fileBase(name)}/replay`);
-      versions = replay.versions;
+      // The versions alone (no content read): each step then reads one content and one diff.
+      const listed = await getJSON(`${fileBase(name)}/versions`);
+      if (!listed.content_configured && !listed.versions.some((v) => v.available)) {
+        replace(view, empty('No content to replay: snapshot content is not configured (WATCHER_SNAPSHOT_DIR) and none was posted.'));
+        return;
+      }
+      versions = listed.versions;
     } catch (error) {
       replace(view, error.status === 404 ? empty(`No content to replay: ${error.detail}`) : errorPanel(error, () => open(name, wanted)));
       return;

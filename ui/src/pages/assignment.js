@@ -22,6 +22,7 @@ export const THRESHOLDS = [
   ['failure_streak', 'Failure streak', 'Repeated build failures: this many failed builds in a row.'],
 ];
 const WINDOW = ['from', 'to'];
+const SIZE_POINTS = 40; // moments of the size chart: one index seek per student and moment
 
 // The view as the address describes it.
 export function readView(search = location.search) {
@@ -176,42 +177,61 @@ export function assignmentPage(classDiv, hw) {
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
 
-  async function loadTable() {
+  async function loadTable(request) {
     replace(tablePanel, loading('students'));
     replace(summary);
     dashboard = null;
     csvButton.disabled = true;
     try {
-      dashboard = await getJSON(`${base}/dashboard${query({ ...view.asked, limit: 10000 })}`);
+      dashboard = await request;
       form.fill(dashboard);
       renderTable();
       performance.mark('watcher:table');
     } catch (error) {
-      replace(tablePanel, errorPanel(error, loadTable));
+      replace(tablePanel, errorPanel(error, () => loadTable(fetchDashboard())));
     }
   }
 
-  async function loadCharts() {
+  function fetchDashboard() {
+    return getJSON(`${base}/dashboard${query({ ...view.asked, limit: 10000 })}`);
+  }
+
+  async function loadSizes() {
     replace(sizePanel, loading('code sizes'));
-    replace(churnPanel, loading('churn'));
     replace(sizeNote);
-    replace(churnNote);
-    let span;
     try {
-      const sizes = await getJSON(`${base}/code-size${query({ from: view.asked.from, to: view.asked.to, points: 60 })}`);
-      span = [sizes.from, sizes.to];
+      const sizes = await getJSON(`${base}/code-size${query({ from: view.asked.from, to: view.asked.to, points: SIZE_POINTS })}`);
       if (!sizes.points.length) {
         replace(sizePanel, empty('No saves yet.'));
-      } else {
-        sizeBandChart(sizePanel, sizes.points.map((p) => ({ ...p, time_s: epochSeconds(p.time) })));
-        replace(sizeNote, `${sizes.students} students with saves; ${sizes.points.length} moments from `,
-          timeElement(h, sizes.from), ' to ', timeElement(h, sizes.to), '. Before a first save a student counts as 0 bytes.');
+        return;
       }
+      sizeBandChart(sizePanel, sizes.points.map((p) => ({ ...p, time_s: epochSeconds(p.time) })));
+      replace(sizeNote, `${sizes.students} students with saves; ${sizes.points.length} moments from `,
+        timeElement(h, sizes.from), ' to ', timeElement(h, sizes.to), '. Before a first save a student counts as 0 bytes.');
     } catch (error) {
-      replace(sizePanel, errorPanel(error, loadCharts));
+      replace(sizePanel, errorPanel(error, loadSizes));
     }
-    const from = view.asked.from || (span && kstWallClock(span[0]));
-    const to = view.asked.to || (span && kstWallClock(span[1]));
+  }
+
+  // The legacy churn route takes a closed window: without one, the assignment's first and last
+  // activity (the dashboard's), so it waits for the table, not for the slower size chart.
+  async function loadChurn(table) {
+    replace(churnPanel, loading('churn'));
+    replace(churnNote);
+    let from = view.asked.from;
+    let to = view.asked.to;
+    if (!from || !to) {
+      try {
+        const rows = (await table).students;
+        const firsts = rows.map((r) => r.first_activity).filter(Boolean).sort();
+        const lasts = rows.map((r) => r.last_activity).filter(Boolean).sort();
+        from = from || kstWallClock(firsts[0]);
+        to = to || kstWallClock(lasts.at(-1));
+      } catch {
+        replace(churnPanel, empty('The students could not be loaded, so neither could their churn.'));
+        return;
+      }
+    }
     if (!from || !to) {
       replace(churnPanel, empty('No activity, so no window to measure churn over.'));
       return;
@@ -220,20 +240,21 @@ export function assignmentPage(classDiv, hw) {
       const churn = await getJSON(`/api/total_graph_data/${seg(classDiv)}/${seg(hw)}/${seg(from)}/${seg(to)}`);
       if (!churn.results.length) {
         replace(churnPanel, empty('No saves in this window.'));
-      } else {
-        churnChart(churnPanel, churn.results);
-        const total = churn.results.reduce((sum, r) => sum + r.size_change, 0);
-        replace(churnNote, `${Math.round(total).toLocaleString('en')} bytes changed by ${churn.results.length} students from ${from.replace('T', ' ')} to ${to.replace('T', ' ')} KST (changes between two saves inside the window).`);
+        return;
       }
+      churnChart(churnPanel, churn.results);
+      const total = churn.results.reduce((sum, r) => sum + r.size_change, 0);
+      replace(churnNote, `${Math.round(total).toLocaleString('en')} bytes changed by ${churn.results.length} students from ${from.replace('T', ' ')} to ${to.replace('T', ' ')} KST (changes between two saves inside the window).`);
     } catch (error) {
-      replace(churnPanel, errorPanel(error, loadCharts));
+      replace(churnPanel, errorPanel(error, () => loadChurn(table)));
     }
   }
 
   async function load() {
     form.show(view.asked);
     document.getElementById('main').dataset.ready = 'false';
-    await Promise.all([loadTable(), loadCharts()]);
+    const table = fetchDashboard();
+    await Promise.all([loadTable(table), loadSizes(), loadChurn(table)]);
     markReady();
   }
 

@@ -90,25 +90,30 @@ export async function studentPage(classDiv, hw, student) {
     return;
   }
   const files = filesOf(timeline.events);
+  // The replay's first requests go out before the chart and the timeline are drawn.
+  const replay = files.length ? openReplay(fileBase, files, timeline) : null;
   if (files.length) fileSizeChart(chart, files);
   else replace(chart, empty('No saves: only builds and runs.'));
   replace(timelineSlot, timelinePanel(timeline.events, timeline.thresholds));
   performance.mark('watcher:timeline');
 
-  if (files.length) {
-    const q = new URLSearchParams(location.search);
-    const latest = timeline.events.filter((e) => e.kind === 'snapshot').at(-1);
-    const wanted = files.some((f) => f.name === q.get('file')) ? q.get('file') : latest.filename;
-    const replay = replayPanel(fileBase, files, { file: wanted, version: Number(q.get('version')) || 0 }, (file, version) => {
-      const params = new URLSearchParams(location.search);
-      params.set('file', file);
-      params.set('version', String(version));
-      history.replaceState(null, '', `${location.pathname}?${params}`);
-    });
+  if (replay) {
     replace(replaySlot, replay.element);
     await replay.ready;
   } else {
     replace(replaySlot, empty('Nothing to replay.'));
   }
   markReady();
+}
+
+function openReplay(fileBase, files, timeline) {
+  const q = new URLSearchParams(location.search);
+  const latest = timeline.events.filter((e) => e.kind === 'snapshot').at(-1);
+  const wanted = files.some((f) => f.name === q.get('file')) ? q.get('file') : latest.filename;
+  return replayPanel(fileBase, files, { file: wanted, version: Number(q.get('version')) || 0 }, (file, version) => {
+    const params = new URLSearchParams(location.search);
+    params.set('file', file);
+    params.set('version', String(version));
+    history.replaceState(null, '', `${location.pathname}?${params}`);
+  });
 }
