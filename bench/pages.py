@@ -144,10 +144,11 @@ async def _standalone(args) -> None:
 
     shape = Shape(saves=args.saves)
     with tempfile.TemporaryDirectory(prefix="watcher-bench-pages-", dir=args.workdir) as tmp:
-        db = Path(tmp) / "pages.db"
-        print(f"seeding {shape.snapshots:,} snapshots ...", flush=True)
-        await seed(db, shape)
-        give_content(db)
+        db = Path(args.db) if args.db else Path(tmp) / "pages.db"
+        if not db.exists():
+            print(f"seeding {shape.snapshots:,} snapshots ...", flush=True)
+            await seed(db, shape)
+            give_content(db)
         async with running_server(db) as server:
             wanted = {r for routes in PAGE_ROUTES.values() for r in routes}
             paths = {k: v for k, v in query_paths(shape).items() if k in wanted}
@@ -162,6 +163,7 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=10)
     parser.add_argument("--query-requests", type=int, default=100)
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--db", default=None, help="a database to keep: seeded once, then reused")
     asyncio.run(_standalone(parser.parse_args()))
 
 
