@@ -65,3 +65,10 @@ deploy-tools: $(VENV)/.test $(TOOLS)/.helm-$(HELM_VERSION)  ## helm into .tools/
 
 check-deploy: deploy-tools  ## only the deploy checks: chart, manifests, Dockerfile, compose, image install
 	$(PY) -m pytest tests/deploy
+
+# The /ui pages' assets (issue 17): ui/src bundled with the locked esbuild and uPlot into
+# service/watcher/ui/static, committed, so `make run` never needs Node. Rebuild after editing ui/;
+# tests/ui/test_assets.py checks that this reproduces the committed files byte for byte.
+.PHONY: ui
+ui:  ## rebuild the /ui assets (needs Node.js and npm)
+	cd ui && npm ci --no-audit --no-fund --ignore-scripts && node build.mjs

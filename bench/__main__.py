@@ -21,6 +21,7 @@ import aiohttp
 
 from bench.data import CLASS, FIRST_STUDENT, Shape, log_rows, snapshot_rows
 from bench.harness import load, running_server
+from bench.pages import give_content, page_timings, render_pages
 from watcher.config import Settings
 from watcher.store.bulk import bulk_load
 from watcher.store.database import open_database
@@ -85,6 +86,13 @@ def query_paths(shape: Shape) -> dict[str, callable]:
             lambda r, hw, s: f"{V2}/{hw}/students/{s}/timeline?limit=100"
         ),
         "v2 assignments": lambda r: f"/api/v2/classes/{CLASS}/assignments",
+        # What the /ui pages ask for beyond the routes above (issue 17).
+        "v2 code-size (40 points)": lambda r: (
+            f"{V2}/hw{r.randrange(shape.assignments)}/code-size?points=40"
+        ),
+        "v2 timeline (all, limit 10000)": pick(
+            lambda r, hw, s: f"{V2}/{hw}/students/{s}/timeline?limit=10000"
+        ),
     }
 
 
@@ -172,10 +180,12 @@ async def bench_ingest(workdir: Path, args) -> dict:
     return out
 
 
-async def bench_queries(server, shape: Shape, requests: int) -> dict[str, dict]:
+async def bench_queries(
+    server, shape: Shape, requests: int, paths: dict | None = None
+) -> dict[str, dict]:
     results = {}
     async with aiohttp.ClientSession() as session:
-        for name, make_path in query_paths(shape).items():
+        for name, make_path in (paths or query_paths(shape)).items():
             await load(
                 get_request(server.base, make_path),
                 total=20,
@@ -240,9 +250,14 @@ async def run(args) -> dict:
             db = workdir / f"q{label}.db"
             progress(f"seeding {shape.snapshots:,} snapshots")
             report[f"seed_seconds_{label}"] = await seed(db, shape)
+            if label == "1M":
+                give_content(db)  # the benched student's replay has text to read and diff
             async with running_server(db) as server:
                 progress(f"queries at {label}")
                 report["queries"][label] = await bench_queries(server, shape, args.query_requests)
+                if label == "1M" and not args.skip_pages:
+                    progress("pages in Chromium")
+                    report["pages"] = await page_timings(server.base)
                 if label == "1M":
                     progress("mixed load")
                     report["mixed"] = await bench_mixed(server, shape, args.mixed_seconds)
@@ -298,6 +313,7 @@ def render(report: dict) -> str:
             f"{name:<30}{a['p50_ms']:>8.2f}{a['p95_ms']:>7.2f}{a['p99_ms']:>7.2f}"
             f"{b['p50_ms']:>8.2f}{b['p95_ms']:>7.2f}{b['p99_ms']:>7.2f}{growth:>8.2f}  {target}"
         )
+    lines += render_pages(report.get("pages"), large)
     mixed = report["mixed"]
     lines += [
         "",
@@ -329,6 +345,7 @@ def main() -> None:
     parser.add_argument("--query-requests", type=int, default=200)
     parser.add_argument("--mixed-seconds", type=float, default=8)
     parser.add_argument("--skip-gateway", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true", help="no /ui timings in Chromium")
     parser.add_argument("--workdir", default=None, help="where temporary databases go")
     args = parser.parse_args()
     report = asyncio.run(run(args))

@@ -18,6 +18,7 @@ from watcher.content import ContentReader
 from watcher.docs import setup_docs
 from watcher.store.database import database_context
 from watcher.telemetry import Telemetry
+from watcher.ui import setup_ui
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     app[TELEMETRY] = Telemetry()
     app[CONTENT] = ContentReader.from_settings(settings)
     setup_routes(app)
+    setup_ui(app)  # /ui pages and their data routes (issue 17)
     setup_docs(app)
     app.cleanup_ctx.append(_database)
     return app

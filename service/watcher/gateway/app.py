@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from watcher.gateway import endpoints
+from watcher.gateway import endpoints, ui
 from watcher.gateway.config import GatewaySettings
 from watcher.gateway.proxy import proxy
 from watcher.gateway.state import CLASS_DIV, FAMILY, SESSION, SETTINGS, TABLE, TELEMETRY
@@ -40,6 +40,7 @@ def create_gateway_app(settings: GatewaySettings) -> web.Application:
     add("GET", "/metrics", endpoints.metrics)
     add("GET", endpoints.DOCS_URL, endpoints.docs_index)
     add("GET", "/docs", endpoints.docs_redirect)
+    ui.add_routes(app.router)  # /ui/ and its assets; /ui/classes/{class_div}/... is proxied
     add("*", "/{path:.*}", proxy)  # everything else is a class's
     app.cleanup_ctx.append(_upstream_session)
     app.cleanup_ctx.append(_table_watcher)

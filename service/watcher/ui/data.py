@@ -1,0 +1,139 @@
+"""The two data routes the pages need beyond the v2 and legacy API: which classes this instance
+holds, and the class's code-size distribution over time. Both are under /api/, so the read
+token guards them as every other read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+from marshmallow import Schema, fields
+
+from watcher.analytics.distribution import moments, quartiles_over_time
+from watcher.api import params
+from watcher.api.state import DATABASE
+from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
+from watcher.schemas import ValidationErrorOut
+from watcher.store import classview
+from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_iso
+from watcher.timefmt import wall_seconds_to_naive as naive
+
+DEFAULT_POINTS = 60
+MAX_POINTS = 200
+CODE_SIZE_QUERY = ("from", "to", "points")
+
+
+class ClassOut(Schema):
+    class_div = fields.String(required=True)
+    assignments = fields.Integer(required=True)
+    students = fields.Integer(required=True)
+    first_activity = fields.String(required=True)
+    last_activity = fields.String(required=True)
+
+
+class ClassesOut(Schema):
+    classes = fields.List(fields.Nested(ClassOut), required=True)
+
+
+class SizePointOut(Schema):
+    time = fields.String(required=True)
+    p25 = fields.Float(required=True)
+    median = fields.Float(required=True)
+    p75 = fields.Float(required=True)
+    started = fields.Integer(required=True)
+
+
+class CodeSizeOut(Schema):
+    class_div = fields.String(required=True)
+    hw_name = fields.String(required=True)
+    from_ = fields.String(data_key="from", allow_none=True, required=True)
+    to = fields.String(allow_none=True, required=True)
+    students = fields.Integer(required=True)
+    points = fields.List(fields.Nested(SizePointOut), required=True)
+
+
+@docs(tags=["insights"], summary="The classes this instance holds data for")
+@response_schema(ClassesOut, 200)
+async def classes(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    params.refuse_unknown_query(request, (), errors)
+    errors.raise_if_any()
+    async with request.app[DATABASE].read() as conn:
+        rows = await classview.classes(conn)
+    return json_response(
+        {
+            "classes": [
+                {
+                    "class_div": class_div,
+                    "assignments": assignments,
+                    "students": students,
+                    "first_activity": wall_seconds_to_iso(first),
+                    "last_activity": wall_seconds_to_iso(last),
+                }
+                for class_div, assignments, students, first, last in rows
+            ]
+        }
+    )
+
+
+def _bound(request: web.Request, name: str, errors: params.Errors) -> int | None:
+    value = params.query_datetime(request, name, errors)
+    return wall_seconds(value) if isinstance(value, datetime) else None
+
+
+@docs(
+    tags=["insights"],
+    summary="The class's code size over time: p25, median and p75 across students at evenly"
+    " spaced moments",
+    description="A student's code size at a moment is the sum of the latest sizes of their files"
+    " (what /api/graph_data plots), 0 before their first save. `from`/`to` default to the"
+    " assignment's first and last activity (ISO 8601; a naive time is KST); `points` (2-200,"
+    " default 60) moments from `from` to `to`, both included.",
+    parameters=[
+        {"in": "query", "name": "from", "type": "string", "required": False},
+        {"in": "query", "name": "to", "type": "string", "required": False},
+        {"in": "query", "name": "points", "type": "integer", "required": False},
+    ],
+    responses={422: {"schema": ValidationErrorOut, "description": "a query parameter is invalid"}},
+)
+@response_schema(CodeSizeOut, 200)
+async def code_size(request: web.Request) -> web.Response:
+    errors = params.Errors()
+    params.refuse_unknown_query(request, CODE_SIZE_QUERY, errors)
+    scope = params.scope(request, errors)
+    start, end = _bound(request, "from", errors), _bound(request, "to", errors)
+    count = params.query_number(
+        request, "points", DEFAULT_POINTS, errors, low=2, high=MAX_POINTS, integer=True
+    )
+    if start is not None and end is not None and start > end:
+        errors.add(
+            "window", ["query", "from"], "`from` must not be after `to`", request.query["from"]
+        )
+    errors.raise_if_any()
+
+    async with request.app[DATABASE].read() as conn:
+        span = await classview.activity_span(conn, scope)
+        if span is None and (start is None or end is None):
+            chosen: list[int] = []  # nothing to anchor an open window on
+        else:
+            first, last = span or (start, end)
+            low = first if start is None else start
+            high = last if end is None else end
+            chosen = moments(min(low, high), max(low, high), int(count))
+        stamps = [format_time(naive(s), COMPACT) for s in chosen]
+        sizes = await classview.code_sizes_at(conn, scope, stamps) if chosen else {}
+    points = quartiles_over_time(list(sizes.values()), len(chosen)) if sizes else []
+    return json_response(
+        {
+            "class_div": scope.class_div,
+            "hw_name": scope.hw_name,
+            "from": wall_seconds_to_iso(chosen[0]) if chosen else None,
+            "to": wall_seconds_to_iso(chosen[-1]) if chosen else None,
+            "students": len(sizes),
+            "points": [
+                {"time": wall_seconds_to_iso(at), **point}
+                for at, point in zip(chosen, points, strict=False)
+            ],
+        }
+    )
