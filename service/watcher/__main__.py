@@ -15,6 +15,7 @@ from aiohttp import web
 
 from watcher import __version__
 from watcher.config import EnvSettings, Settings, SettingsError, describe
+from watcher.eventloop import loop_name, new_event_loop
 from watcher.gateway.config import describe as describe_gateway
 
 log = logging.getLogger("watcher")
@@ -104,12 +105,14 @@ def gateway(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    loop = new_event_loop(settings.event_loop)
     log.info(
-        "jcode-watcher %s gateway on http://%s:%d, routing table %s",
+        "jcode-watcher %s gateway on http://%s:%d, routing table %s, %s event loop",
         __version__,
         settings.host,
         settings.port,
         settings.routes_file,
+        loop_name(loop),
     )
     web.run_app(
         create_gateway_app(settings),
@@ -118,6 +121,7 @@ def gateway(args: argparse.Namespace) -> int:
         access_log=None,  # the gateway's middleware logs each request once, with its class
         shutdown_timeout=settings.shutdown_timeout_s,
         keepalive_timeout=settings.header_timeout_s,  # the header deadline (see serve below)
+        loop=loop,
         print=None,
     )
     return 0
@@ -128,12 +132,14 @@ def serve(settings: Settings) -> None:
     from watcher.logsetup import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    loop = new_event_loop(settings.event_loop)
     log.info(
-        "jcode-watcher %s on http://%s:%d, database %s",
+        "jcode-watcher %s on http://%s:%d, database %s, %s event loop",
         __version__,
         settings.host,
         settings.port,
         settings.db_path.resolve(),
+        loop_name(loop),
     )
     web.run_app(
         create_app(settings),
@@ -144,6 +150,7 @@ def serve(settings: Settings) -> None:
         # aiohttp closes a connection still waiting for a complete request head when its
         # keep-alive timer fires, from the moment it opens: that timer is the header deadline.
         keepalive_timeout=settings.header_timeout_s,
+        loop=loop,
         print=None,
     )
 

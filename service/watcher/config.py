@@ -209,6 +209,12 @@ class Settings(EnvSettings):
         " seconds of opening, or of its previous response, is closed; also the keep-alive idle"
         " time.",
     )
+    event_loop: str = _field(
+        "auto",
+        _choice("auto", "uvloop", "asyncio"),
+        "Event loop: auto (uvloop when installed, as it is with the pinned dependencies),"
+        " uvloop, or asyncio's own.",
+    )
     ingest_token: str = _field(
         "",
         str,

@@ -13,11 +13,12 @@ from watcher.api import params
 from watcher.api.state import DATABASE
 from watcher.content.blobs import pack
 from watcher.docs import docs, request_schema, response_schema
-from watcher.http.responses import json_response
+from watcher.http.responses import constant_json
 from watcher.names import MAX_FILE_BYTES
 from watcher.schemas import BuildLogIn, MessageOut, RunLogIn, SnapshotIn, ValidationErrorOut
 from watcher.timefmt import store_log_time
 
+SNAPSHOT_REGISTERED = constant_json({"message": "Snapshot registered successfully"})
 _ERRORS = {422: {"schema": ValidationErrorOut, "description": "Invalid path or body"}}
 
 
@@ -37,7 +38,7 @@ async def post_snapshot(request: web.Request) -> web.Response:
     row = (scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
     blob = pack(content) if content is not None else None
     await request.app[DATABASE].writer.submit("snapshot", row, blob)
-    return json_response({"message": "Snapshot registered successfully"})
+    return SNAPSHOT_REGISTERED()
 
 
 def _posted_content(
@@ -75,7 +76,7 @@ async def noop_snapshot(request: web.Request) -> web.Response:
         await params.json_object(request), "bytes", errors, minimum=0, maximum=MAX_FILE_BYTES
     )
     errors.raise_if_any()
-    return json_response({"message": "Snapshot registered successfully"})
+    return SNAPSHOT_REGISTERED()
 
 
 # Per log kind: the body's text fields in the collectors' (and pydantic's error) order, and the
@@ -88,9 +89,9 @@ _LOG_COLUMNS = {
     "buildlog": ("cwd", "binary_path", "cmdline", "exit_code", "target_path", "timestamp"),
     "runlog": ("cmdline", "exit_code", "cwd", "target_path", "process_type", "timestamp"),
 }
-_LOG_MESSAGES = {
-    "buildlog": "Build log registered successfully",
-    "runlog": "Run log registered successfully",
+_LOG_REGISTERED = {
+    "buildlog": constant_json({"message": "Build log registered successfully"}),
+    "runlog": constant_json({"message": "Run log registered successfully"}),
 }
 
 
@@ -104,7 +105,7 @@ async def _post_log(request: web.Request, table: str) -> web.Response:
     errors.raise_if_any()
     row = (scope.class_div, scope.hw_name, student_id, *(fields[c] for c in columns))
     await request.app[DATABASE].writer.submit(table, row)
-    return json_response({"message": _LOG_MESSAGES[table]})
+    return _LOG_REGISTERED[table]()
 
 
 @docs(tags=["ingest"], summary="Register a compiler run (procmon)", responses=_ERRORS)

@@ -93,6 +93,11 @@ class GatewaySettings(EnvSettings):
         "A connection that has not sent a whole request head within this many seconds of opening"
         " (or of its previous response) is closed; also the keep-alive idle time.",
     )
+    event_loop: str = _field(
+        "auto",
+        _choice("auto", "uvloop", "asyncio"),
+        "Event loop: auto (uvloop when installed), uvloop, or asyncio's own.",
+    )
     read_token: str = _field(
         "",
         str,

@@ -5,6 +5,7 @@ keeps, and the text exposition."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -62,15 +63,23 @@ class RequestMetrics:
         self.in_flight = Gauge(
             f"{prefix}requests_in_flight", "Requests being handled now.", registry=registry
         )
+        # The labelled children, looked up once per distinct label set (a bounded set: methods,
+        # route templates, statuses): prometheus_client's labels() takes a lock every call.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, label: str, status: int, started: float) -> None:
-        method = method_label(method)
-        self.requests.labels(method, label, str(status)).inc()
-        latency = (
-            self.latency.labels(method, label)
-            if self._by_method_latency
-            else (self.latency.labels(label))
-        )
+        key = (method, label, status)
+        children = self._children.get(key)
+        if children is None:
+            method = method_label(method)
+            latency_labels = (method, label) if self._by_method_latency else (label,)
+            children = (
+                self.requests.labels(method, label, str(status)),
+                self.latency.labels(*latency_labels),
+            )
+            self._children[key] = children
+        requests, latency = children
+        requests.inc()
         latency.observe(time.perf_counter() - started)
 
     def exposition(self) -> bytes:

@@ -50,19 +50,20 @@ def observe_middleware(
             metrics.in_flight.dec()
             label = label_of(request)
             metrics.observe(request.method, label, status, started)
-            log.info(
-                "%s %s %d",
-                request.method,
-                request.path,
-                status,
-                extra={
-                    "request_id": request_id,
-                    "method": request.method,
-                    label_name: label,
-                    **(extra_of(request) if extra_of else {}),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):  # the line's fields are not built for nothing
+                log.info(
+                    "%s %s %d",
+                    request.method,
+                    request.path,
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "method": request.method,
+                        label_name: label,
+                        **(extra_of(request) if extra_of else {}),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    },
+                )
 
     return observe

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,17 @@ def json_response(
     return web.Response(
         body=body.encode(), status=status, content_type="application/json", headers=headers
     )
+
+
+def constant_json(data: Any) -> Callable[[], web.Response]:
+    """A maker of responses whose body never changes (the ingest acknowledgements), encoded
+    once instead of on every request."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def respond() -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    return respond
 
 
 def json_error(status: int, detail: Any, headers: dict[str, str] | None = None) -> web.Response:
