@@ -193,5 +193,6 @@ async def _send(response: web.StreamResponse, chunk: bytes, stall_timeout_s: flo
 
 
 def _cut(request: web.Request) -> None:
+    """Drop the connection at once: a stalled client would never take what is still buffered."""
     if request.transport is not None:
-        request.transport.close()
+        request.transport.abort()

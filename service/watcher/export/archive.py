@@ -17,7 +17,7 @@ in a TEMP table on disk. The second writes MainTable in the global time order, j
 
 Memory stays flat in the size of the export: events are read in chunks and written as they come,
 content is read a few versions at a time, maps and the zip's central directory wait on disk. What
-grows is the set of code-state ids already written (about 80 bytes per distinct code state), the
+grows is the set of code-state ids already written (under 200 bytes per distinct code state), the
 pseudonym cache (one entry per student) and one student's current code.
 """
 
@@ -203,16 +203,19 @@ class _CodeStatePass:
                 code.save(self.subjects.section(student_id, b.filename), state)
         return code, contents
 
-    async def _write(self, code: CodeState) -> None:
-        if code.id in self.written:
-            return
-        self.written.add(code.id)
+    async def _write(self, code: CodeState) -> str:
+        """The code state's id, writing it the first time it is seen."""
+        state = code.id
+        if state in self.written:
+            return state
+        self.written.add(state)
         files = code.known_files()
         for path, data in files:
-            await self.archive.add(codestates.member_name(code.id, path), data)
+            await self.archive.add(codestates.member_name(state, path), data)
         if not files:
-            await self.archive.add_directory(codestates.directory_name(code.id))
+            await self.archive.add_directory(codestates.directory_name(state))
         self._links.append(code.link_row())
+        return state
 
     async def _flush(self, force: bool = False) -> None:
         if force or len(self._pairs) >= ROWS_PER_WRITE:
@@ -239,8 +242,7 @@ class _CodeStatePass:
                         contents, event.student_id, event.filename, event.row_id, False
                     )
                     code.save(section, state)
-            await self._write(code)
-            self._pairs.append((event.kind, event.row_id, code.id))
+            self._pairs.append((event.kind, event.row_id, await self._write(code)))
             await self._flush()
             done += 1
             if progress is not None and done % ROWS_PER_WRITE == 0:

@@ -27,6 +27,8 @@ LINE_END = "\r\n"
 
 def cell(value: Any) -> str | int | float:
     """One field: numbers unchanged, None empty, anything else as text that cannot be a formula."""
+    if type(value) is str:  # the common case first: this runs for every cell of an export
+        return ESCAPE + value if value.startswith(_ESCAPED_STARTS) else value
     if value is None:
         return ""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -34,8 +36,11 @@ def cell(value: Any) -> str | int | float:
     return neutral_text(str(value))
 
 
+_ESCAPED_STARTS = (*FORMULA_STARTS, ESCAPE)
+
+
 def neutral_text(text: str) -> str:
-    return ESCAPE + text if text.startswith((*FORMULA_STARTS, ESCAPE)) else text
+    return ESCAPE + text if text.startswith(_ESCAPED_STARTS) else text
 
 
 def restore(text: str) -> str:
