@@ -4,6 +4,7 @@ built at the end."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import sqlite3
@@ -13,13 +14,16 @@ import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from tests.service.helpers import service_process
 from tests.service.test_export import CONTACT as CONTACT_SETTINGS
 from tests.service.test_export import checked
 from watcher.config import Settings
 from watcher.content import ContentReader
 from watcher.export.archive import Contact, write_progsnap2
+from watcher.store.database import open_database
 from watcher.store.export import Selection, export_connection
 from watcher.store.writer import INSERTS
 from watcher.timefmt import KST
@@ -159,3 +163,26 @@ async def test_the_zip_writer_switches_to_zip64_past_65535_members():
     assert read.read("한글/파일.c") == b"int main() {}\n" * 1000
     assert read.getinfo("d/5/").is_dir()
     assert read.getinfo("한글/파일.c").date_time == (2025, 3, 10, 15, 0, 0)
+
+
+async def test_a_client_leaving_midway_leaves_a_clean_log(tmp_path):
+    """The real server: a client takes a little of an export that runs for seconds and leaves.
+    The export stops, its cursors close before its connection does (before, Python finalised
+    them later and logged `Connection closed` errors), and the next export is served."""
+    db_path = tmp_path / "watcher.db"
+    database = await open_database(Settings(db_path=db_path))
+    await database.close()
+    add_saves(db_path, 0, 3_000)
+    add_builds(db_path, 0, 30_000)
+    env = {"WATCHER_EXPORT_CONTACT_NAME": "Kim TA", "WATCHER_EXPORT_CONTACT_EMAIL": "t@x.org"}
+    async with service_process(db_path, **env) as (_process, base), aiohttp.ClientSession() as s:
+        async with s.get(base + EXPORT) as response:
+            assert response.status == 200
+            await response.content.readexactly(1000)
+        # The server notices at its next write; the export is cut and the slot is free again.
+        await asyncio.sleep(3)
+        async with s.get(base + EXPORT + "?assignment=hw9") as response:
+            assert response.status == 200
+            checked(await response.read())
+    log = await asyncio.to_thread(Path(str(db_path) + ".log").read_text)
+    assert '"level": "error"' not in log and "Traceback" not in log, log[-3000:]

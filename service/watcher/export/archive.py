@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -225,11 +226,23 @@ class _CodeStatePass:
             self._links.clear()
 
     async def run(self, progress: Progress | None) -> None:
-        baselines = _Peekable(store.baselines(self.conn, self.selection))
+        async with (
+            aclosing(store.baselines(self.conn, self.selection)) as baselines,
+            aclosing(store.student_events(self.conn, self.selection)) as events,
+        ):
+            done = await self._walk(_Peekable(baselines), events, progress)
+        await self._flush(force=True)
+        if progress is not None:
+            progress("code states", done)
+
+    async def _walk(
+        self, baselines: _Peekable, events: AsyncIterator[Event], progress: Progress | None
+    ) -> int:
+        """Every event's code state, student after student; returns how many events."""
         key: tuple[str, int] | None = None
         code, contents = CodeState(), _Contents(self.conn, None, self.selection, "", 0)
         done = 0
-        async for event in store.student_events(self.conn, self.selection):
+        async for event in events:
             if (event.hw_name, event.student_id) != key:
                 key = (event.hw_name, event.student_id)
                 code, contents = await self._start(key, await baselines.take_while(key))
@@ -247,9 +260,7 @@ class _CodeStatePass:
             done += 1
             if progress is not None and done % ROWS_PER_WRITE == 0:
                 progress("code states", done)
-        await self._flush(force=True)
-        if progress is not None:
-            progress("code states", done)
+        return done
 
 
 async def _content_reader(
@@ -273,14 +284,28 @@ async def _write_link_table(conn: aiosqlite.Connection, archive: ZipStream) -> N
     archive.open_member(codestates.LINK_TABLE)
     archive.write(_csv_bytes([codestates.LINK_COLUMNS]))
     batch: list[tuple] = []
-    async for row in store.link_rows(conn):
-        batch.append(row)
-        if len(batch) >= ROWS_PER_WRITE:
-            archive.write(_csv_bytes(batch))
-            batch.clear()
-            await archive.drain()
+    async with aclosing(store.link_rows(conn)) as rows:
+        async for row in rows:
+            batch.append(row)
+            if len(batch) >= ROWS_PER_WRITE:
+                archive.write(_csv_bytes(batch))
+                batch.clear()
+                await archive.drain()
     archive.write(_csv_bytes(batch))
     await archive.close_member()
+
+
+def _main_table_row(
+    event: Event, order: int, subjects: _Subjects, course: tuple[str, str]
+) -> Sequence:
+    section = ""
+    if event.kind == SNAPSHOT:
+        section = subjects.section(event.student_id, event.filename or "")
+    elif event.kind == BUILD:
+        section = subjects.compiled(event)
+    assert event.code_state_id, f"{event.event_id} has no code state"
+    subject = subjects.subject(event.student_id)
+    return progsnap2.main_table_row(event, order, subject, course, section, event.code_state_id)
 
 
 async def _write_main_table(
@@ -296,24 +321,18 @@ async def _write_main_table(
     archive.write(_csv_bytes([progsnap2.COLUMNS]))
     rows: list = []
     order = 0
-    async for event in store.events(conn, selection):
-        order += 1
-        section = ""
-        if event.kind == SNAPSHOT:
-            section = subjects.section(event.student_id, event.filename or "")
-        elif event.kind == BUILD:
-            section = subjects.compiled(event)
-        assert event.code_state_id, f"{event.event_id} has no code state"
-        row = progsnap2.main_table_row(event, order, subjects.subject(event.student_id), course,
-                                       section, event.code_state_id)  # fmt: skip
-        counts[row[0]] += 1
-        rows.append(row)
-        if order % ROWS_PER_WRITE == 0:
-            archive.write(_csv_bytes(rows, progsnap2.VERBATIM))
-            rows.clear()
-            await archive.drain()
-            if progress is not None:
-                progress("rows", order)
+    async with aclosing(store.events(conn, selection)) as events:
+        async for event in events:
+            order += 1
+            row = _main_table_row(event, order, subjects, course)
+            counts[row[0]] += 1
+            rows.append(row)
+            if order % ROWS_PER_WRITE == 0:
+                archive.write(_csv_bytes(rows, progsnap2.VERBATIM))
+                rows.clear()
+                await archive.drain()
+                if progress is not None:
+                    progress("rows", order)
     archive.write(_csv_bytes(rows, progsnap2.VERBATIM))
     await archive.close_member()
     if progress is not None:

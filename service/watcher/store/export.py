@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -216,69 +216,68 @@ def _snapshot_time(stamp: str) -> datetime:
         return parse_compact(stamp)  # raises the usual error for a malformed stamp
 
 
-async def _snapshots(
-    conn, selection: Selection, chunk: int, order: str, with_states: bool
-) -> AsyncIterator[Event]:
-    where, params = _where(selection, SNAPSHOT, "s.")
-    state, join = _code_state(SNAPSHOT, with_states)
+def _snapshot_event(r: tuple) -> Event:
+    return Event(SNAPSHOT, r[0], r[1], r[2], _snapshot_time(r[3]), filename=r[4], file_size=r[5],
+                 code_state_id=r[6])  # fmt: skip
+
+
+def _build_event(r: tuple) -> Event:
+    return Event(BUILD, r[0], r[1], r[2], datetime.fromisoformat(r[3]), exit_code=r[4],
+                 target_path=r[5], code_state_id=r[6])  # fmt: skip
+
+
+def _run_event(r: tuple) -> Event:
+    return Event(RUN, r[0], r[1], r[2], datetime.fromisoformat(r[3]), exit_code=r[4],
+                 jupyter=bool(r[5]), code_state_id=r[6])  # fmt: skip
+
+
+# Per kind: the columns after (id, hw_name, student_id, timestamp), and the row's Event.
+_READS: dict[str, tuple[str, Callable[[tuple], Event]]] = {
+    SNAPSHOT: ("s.filename, s.file_size", _snapshot_event),
+    BUILD: ("s.exit_code, s.target_path", _build_event),
+    RUN: ("s.exit_code, s.target_path = 'ipykernel'", _run_event),
+}
+
+
+async def _read(
+    conn, kind: str, selection: Selection, chunk: int, order: str, with_states: bool
+) -> AsyncGenerator[Event, None]:
+    """One table's events of the selection in `order`, `chunk` rows fetched at a time."""
+    where, params = _where(selection, kind, "s.")
+    state, join = _code_state(kind, with_states)
+    columns, event = _READS[kind]
     sql = (
-        "SELECT s.id, s.hw_name, s.student_id, s.filename, s.timestamp, s.file_size,"
-        f" {state} FROM snapshot AS s{join}"
-        f" WHERE {where} ORDER BY {order}"
+        f"SELECT s.id, s.hw_name, s.student_id, s.timestamp, {columns}, {state}"
+        f" FROM {_TABLES[kind]} AS s{join} WHERE {where} ORDER BY {order}"
     )
-    async for r in _chunks(conn, sql, params, chunk):
-        yield Event(SNAPSHOT, r[0], r[1], r[2], _snapshot_time(r[4]), filename=r[3],
-                    file_size=r[5], code_state_id=r[6])  # fmt: skip
-
-
-async def _builds(
-    conn, selection: Selection, chunk: int, order: str, with_states: bool
-) -> AsyncIterator[Event]:
-    where, params = _where(selection, BUILD, "s.")
-    state, join = _code_state(BUILD, with_states)
-    sql = (
-        "SELECT s.id, s.hw_name, s.student_id, s.timestamp, s.exit_code, s.target_path,"
-        f" {state} FROM buildlog AS s{join}"
-        f" WHERE {where} ORDER BY {order}"
-    )
-    async for r in _chunks(conn, sql, params, chunk):
-        yield Event(BUILD, r[0], r[1], r[2], datetime.fromisoformat(r[3]), exit_code=r[4],
-                    target_path=r[5], code_state_id=r[6])  # fmt: skip
-
-
-async def _runs(
-    conn, selection: Selection, chunk: int, order: str, with_states: bool
-) -> AsyncIterator[Event]:
-    where, params = _where(selection, RUN, "s.")
-    state, join = _code_state(RUN, with_states)
-    sql = (
-        "SELECT s.id, s.hw_name, s.student_id, s.timestamp, s.exit_code,"
-        f" s.target_path = 'ipykernel', {state} FROM runlog AS s{join}"
-        f" WHERE {where} ORDER BY {order}"
-    )
-    async for r in _chunks(conn, sql, params, chunk):
-        yield Event(RUN, r[0], r[1], r[2], datetime.fromisoformat(r[3]), exit_code=r[4],
-                    jupyter=bool(r[5]), code_state_id=r[6])  # fmt: skip
+    async with aclosing(_chunks(conn, sql, params, chunk)) as rows:
+        async for r in rows:
+            yield event(r)
 
 
 async def _merge(
-    streams: Sequence[AsyncIterator[Event]], key: Callable[[Event], tuple]
+    streams: Sequence[AsyncGenerator[Event, None]], key: Callable[[Event], tuple]
 ) -> AsyncIterator[Event]:
-    """Streams each sorted by `key` -> one stream sorted by it (one head per stream held)."""
-    heap: list[tuple[tuple, int, Event]] = []
-    for index, stream in enumerate(streams):
-        first = await anext(stream, None)
-        if first is not None:
-            heap.append((key(first), index, first))
-    heapq.heapify(heap)
-    while heap:
-        _key, index, event = heap[0]
-        yield event
-        following = await anext(streams[index], None)
-        if following is None:
-            heapq.heappop(heap)
-        else:
-            heapq.heapreplace(heap, (key(following), index, following))
+    """Streams each sorted by `key` -> one stream sorted by it (one head per stream held). The
+    streams are closed when the merge ends or is closed, so no cursor outlives the export."""
+    try:
+        heap: list[tuple[tuple, int, Event]] = []
+        for index, stream in enumerate(streams):
+            first = await anext(stream, None)
+            if first is not None:
+                heap.append((key(first), index, first))
+        heapq.heapify(heap)
+        while heap:
+            _key, index, event = heap[0]
+            yield event
+            following = await anext(streams[index], None)
+            if following is None:
+                heapq.heappop(heap)
+            else:
+                heapq.heapreplace(heap, (key(following), index, following))
+    finally:
+        for stream in streams:
+            await stream.aclose()
 
 
 def events(
@@ -287,7 +286,7 @@ def events(
     """Every snapshot, build and run of the selection in time order (the module's rule), with the
     code state recorded for it. At most `chunk` rows per table are in memory at a time."""
     order = "s.timestamp, s.id"
-    streams = [read(conn, selection, chunk, order, True) for read in (_snapshots, _builds, _runs)]
+    streams = [_read(conn, kind, selection, chunk, order, True) for kind in _TABLES]
     return _merge(streams, lambda e: e.sort_key)
 
 
@@ -297,7 +296,7 @@ def student_events(
     """The same events grouped by assignment and student, each group in time order (served by
     the per-student indexes), without code states (the first pass records them)."""
     order = "s.hw_name, s.student_id, s.timestamp, s.id"
-    streams = [read(conn, selection, chunk, order, False) for read in (_snapshots, _builds, _runs)]
+    streams = [_read(conn, kind, selection, chunk, order, False) for kind in _TABLES]
     return _merge(streams, lambda e: e.student_key)
 
 
@@ -314,8 +313,10 @@ async def baselines(conn: aiosqlite.Connection, selection: Selection) -> AsyncIt
         f" FROM snapshot WHERE {where} AND timestamp < ?) WHERE n = 1"
         " ORDER BY hw_name, student_id, filename"
     )
-    async for r in _chunks(conn, sql, [*params, _bound_text(SNAPSHOT, selection.start)], 1000):
-        yield Baseline(*r)
+    bound = _bound_text(SNAPSHOT, selection.start)
+    async with aclosing(_chunks(conn, sql, [*params, bound], CHUNK_ROWS)) as rows:
+        async for r in rows:
+            yield Baseline(*r)
 
 
 def stamp_in_selection(stamp: str, selection: Selection) -> bool:
@@ -350,8 +351,9 @@ async def record_link_rows(
 async def link_rows(conn: aiosqlite.Connection) -> AsyncIterator[tuple]:
     """Every code state's LinkTables row, by id."""
     sql = "SELECT code_state_id, files, unknown FROM temp.export_code_state_link ORDER BY 1"
-    async for row in _chunks(conn, sql, (), CHUNK_ROWS):
-        yield row
+    async with aclosing(_chunks(conn, sql, (), CHUNK_ROWS)) as rows:
+        async for row in rows:
+            yield row
 
 
 async def has_content_tables(conn: aiosqlite.Connection) -> bool:
