@@ -118,8 +118,8 @@ async def progsnap2(request: web.Request) -> web.StreamResponse:
         # Checked and taken with no await in between: no other request can slip in.
         raise web.HTTPServiceUnavailable(
             headers={"Retry-After": RETRY_AFTER_S},
-            text=f"{request.app[SETTINGS].export_max_concurrent} exports are running (the"
-            " limit, WATCHER_EXPORT_MAX_CONCURRENT); retry later",
+            text=f"every export slot is in use ({request.app[SETTINGS].export_max_concurrent},"
+            " WATCHER_EXPORT_MAX_CONCURRENT); retry later",
         )
     async with slots:
         return await _serve(request, selection, key)
