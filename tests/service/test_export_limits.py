@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import socket
 import sqlite3
@@ -89,6 +90,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 20.
             return True
         await asyncio.sleep(0.2)
     return False
+
+
+@pytest.fixture(autouse=True)
+def no_debug_records(caplog):
+    """Memory is measured in-process: when an earlier test of the session has left logging at
+    DEBUG, pytest would keep every aiosqlite debug record (with its parameters) in memory."""
+    caplog.set_level(logging.INFO, logger="aiosqlite")
 
 
 @pytest.fixture

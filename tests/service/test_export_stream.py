@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import logging
 import sqlite3
 import tracemalloc
 import zipfile
@@ -29,6 +30,13 @@ from watcher.store.writer import INSERTS
 from watcher.timefmt import KST
 
 CONTACT = Contact(name="Kim TA", email="ta@example.edu")
+
+
+@pytest.fixture(autouse=True)
+def no_debug_records(caplog):
+    """Memory is measured in-process: when an earlier test of the session has left logging at
+    DEBUG, pytest would keep every aiosqlite debug record (with its parameters) in memory."""
+    caplog.set_level(logging.INFO, logger="aiosqlite")
 
 
 @pytest.fixture
