@@ -76,6 +76,13 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="SubjectID as HMAC pseudonym (WATCHER_EXPORT_KEY)",
     )
+    parser.add_argument(
+        "--description", help="README.txt's description (WATCHER_EXPORT_DESCRIPTION)"
+    )
+    parser.add_argument("--contact-name", help="README.txt's contact (WATCHER_EXPORT_CONTACT_NAME)")
+    parser.add_argument(
+        "--contact-email", help="the contact's email address (WATCHER_EXPORT_CONTACT_EMAIL)"
+    )
     parser.add_argument("--output", "-o", type=Path, required=True, help="zip file to write")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.add_argument("--db-path", type=Path, help="overrides WATCHER_DB_PATH")

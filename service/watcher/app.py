@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from watcher.api.cors import cors_middleware
 from watcher.api.errors import error_middleware
 from watcher.api.observe import observe_middleware
 from watcher.api.routes import setup_routes
-from watcher.api.state import CONTENT, DATABASE, SETTINGS, TELEMETRY
+from watcher.api.state import CONTENT, DATABASE, EXPORT_SLOTS, SETTINGS, TELEMETRY
 from watcher.config import Settings
 from watcher.content import ContentReader
 from watcher.docs import setup_docs
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[TELEMETRY] = Telemetry()
     app[CONTENT] = ContentReader.from_settings(settings)
+    app[EXPORT_SLOTS] = asyncio.Semaphore(settings.export_max_concurrent)
     setup_routes(app)
     setup_ui(app)  # /ui pages and their data routes (issue 17)
     setup_docs(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -82,6 +83,14 @@ def _bool(raw: str) -> bool:
     if value in ("0", "false", "no", "off", ""):
         return False
     raise ValueError("must be true or false")
+
+
+def email_address(raw: str) -> str:
+    """An email address (a contact's), or empty; ValueError otherwise."""
+    value = raw.strip()
+    if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ValueError("must be an email address such as ta@example.edu")
+    return value
 
 
 def _csv(raw: str) -> tuple[str, ...]:
@@ -259,6 +268,27 @@ class Settings(EnvSettings):
         False,
         _bool,
         "Add POST /_bench/noop (parses like an ingest, writes nothing) for make bench.",
+    )
+    export_description: str = _field(
+        "",
+        str,
+        "What a ProgSnap2 export's README.txt says the data set is (empty: a standard text).",
+    )
+    export_contact_name: str = _field(
+        "", str, "Who answers questions about an exported data set (ProgSnap2 README.txt)."
+    )
+    export_contact_email: str = _field(
+        "", email_address, "That contact's email address (ProgSnap2 README.txt)."
+    )
+    export_max_concurrent: int = _field(
+        2,
+        _positive_int,
+        "ProgSnap2 exports served at once; more get 503 with Retry-After.",
+    )
+    export_stall_timeout_s: float = _field(
+        60.0,
+        _positive_float,
+        "An export client that reads nothing for this many seconds is disconnected.",
     )
 
     @classmethod

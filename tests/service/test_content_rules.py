@@ -60,6 +60,72 @@ def test_rows_of_one_second_pair_with_files_of_that_second_and_the_next():
     assert match_snapshots(rows, [("x", T), ("y", T + 1)], 3) == {1: "x", 2: "y"}
 
 
+def test_saves_of_one_second_with_one_file_the_last_takes_it():
+    # filemon's second write of the second replaced the first: the earlier row has no content.
+    assert match_snapshots([(1, T), (2, T)], [("x", T)], 3) == {2: "x"}
+    assert match_snapshots([(1, T), (2, T), (3, T)], [("x", T + 1)], 3) == {3: "x"}
+
+
+def test_pairs_never_cross():
+    # b is exactly at x's second, but a (earlier) needs x: a later save never gets an earlier file.
+    rows = [("a", T), ("b", T + 1)]
+    assert match_snapshots(rows, [("x", T + 1), ("y", T + 2)], 3) == {"a": "x", "b": "y"}
+
+
+def _brute_force(rows, files, tolerance):
+    """Every non-crossing pairing, best by the documented preferences."""
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][1], i))
+    by_time = sorted(range(len(files)), key=lambda j: (files[j][1], j))
+    best = None
+
+    def walk(r, f, chosen):
+        nonlocal best
+        if r == len(order):
+            gaps = [files[by_time[j]][1] - rows[order[i]][1] for i, j in chosen]
+            score = (len(chosen), -sum(map(abs, gaps)), -sum(g < 0 for g in gaps),
+                     sum(i for i, _ in chosen))  # fmt: skip
+            if best is None or score > best[0]:
+                best = (score, chosen)
+            return
+        walk(r + 1, f, chosen)
+        for j in range(f, len(by_time)):
+            if abs(files[by_time[j]][1] - rows[order[r]][1]) <= tolerance:
+                walk(r + 1, j + 1, [*chosen, (r, j)])
+
+    walk(0, 0, [])
+    return best[0]
+
+
+def test_the_pairing_is_the_best_by_the_documented_preferences():
+    import random
+
+    rng = random.Random(15)
+    for _ in range(300):
+        rows = [(i, T + rng.randint(0, 8)) for i in range(rng.randint(0, 6))]
+        files = [(f"f{j}", T + rng.randint(-1, 9)) for j in range(rng.randint(0, 6))]
+        got = match_snapshots(rows, files, 2)
+        assert len(set(got.values())) == len(got)  # a file goes to one row
+        seconds = dict(rows) | dict(files)
+        assert all(abs(seconds[f] - seconds[r]) <= 2 for r, f in got.items())
+        order = sorted(range(len(rows)), key=lambda i: (rows[i][1], i))
+        rank = {rows[i][0]: n for n, i in enumerate(order)}
+        by_time = sorted(range(len(files)), key=lambda j: (files[j][1], j))
+        position = {files[j][0]: n for n, j in enumerate(by_time)}
+        pairs = sorted((rank[r], position[f]) for r, f in got.items())
+        assert [p for _, p in pairs] == sorted(p for _, p in pairs)  # never crossing
+        gaps = [seconds[f] - seconds[r] for r, f in got.items()]
+        score = (len(got), -sum(map(abs, gaps)), -sum(g < 0 for g in gaps),
+                 sum(rank[r] for r in got))  # fmt: skip
+        assert score == _brute_force(rows, files, 2), (rows, files, got)
+
+
+def test_a_long_history_of_double_saves():
+    rows = [(i, T + i // 2) for i in range(20_000)]  # two saves every second, one file each
+    files = [(j, T + j) for j in range(10_000)]
+    got = match_snapshots(rows, files, 3)
+    assert got == {2 * j + 1: j for j in range(10_000)}  # each second's last save
+
+
 def test_skewed_sequence_matches_in_order():
     rows = [(i, T + 10 * i) for i in range(5)]
     files = [(f"f{i}", T + 10 * i + (1 if i % 2 else -1)) for i in range(5)]

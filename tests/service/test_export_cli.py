@@ -7,13 +7,18 @@ import io
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.service.test_export import KEY, export, ingest_activity
+from tests.service.test_export import CONTACT, KEY, checked, export, ingest_activity
+from watcher.config import Settings
 from watcher.export.cli import ProgressBar
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return Settings(db_path=db_path, **CONTACT)
 
 
 @pytest.fixture
@@ -36,15 +41,33 @@ def run_cli(tmp_path: Path, db_path: Path, *args: str, **env: str) -> subprocess
 
 async def test_cli_writes_the_routes_main_table(client, activity, db_path, tmp_path):
     output = tmp_path / "os-1.zip"
-    result = run_cli(tmp_path, db_path, "--class", "os-1", "--output", str(output))
+    result = run_cli(
+        tmp_path, db_path, "--class", "os-1", "--output", str(output),
+        "--contact-name", "Kim TA", "--contact-email", "ta@example.edu",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr  # stderr is not a terminal: no progress bar
     assert "wrote" in result.stderr
-    from_cli = zipfile.ZipFile(output)
+    from_cli = checked(output.read_bytes())
     from_route, _ = await export(client)
-    assert from_cli.read("MainTable.csv") == from_route.read("MainTable.csv")
-    assert from_cli.read("DatasetMetadata.csv") == from_route.read("DatasetMetadata.csv")
+    for name in ("MainTable.csv", "DatasetMetadata.csv", "LinkTables/CodeState.csv"):
+        assert from_cli.read(name) == from_route.read(name), name
     assert not list(tmp_path.glob("*.part"))
+
+
+async def test_cli_takes_the_readme_from_settings_or_flags(client, activity, db_path, tmp_path):
+    output = tmp_path / "a.zip"
+    env = {"WATCHER_EXPORT_CONTACT_NAME": "Lee", "WATCHER_EXPORT_CONTACT_EMAIL": "lee@example.org",
+           "WATCHER_EXPORT_DESCRIPTION": "OS class, spring term"}  # fmt: skip
+    result = run_cli(tmp_path, db_path, "--class", "os-1", "-q", "-o", str(output), **env)
+    assert result.returncode == 0, result.stderr
+    readme = checked(output.read_bytes()).read("README.txt").decode()
+    assert readme.startswith("OS class, spring term\r\n")
+    assert "Contact: Lee <lee@example.org>" in readme
+    result = run_cli(tmp_path, db_path, "--class", "os-1", "-q", "-o", str(output),
+                     "--contact-name", "Park", "--description", "Another text", **env)  # fmt: skip
+    readme = checked(output.read_bytes()).read("README.txt").decode()
+    assert readme.startswith("Another text") and "Contact: Park <lee@example.org>" in readme
 
 
 async def test_cli_filters_and_pseudonymises_like_the_route(
@@ -54,9 +77,8 @@ async def test_cli_filters_and_pseudonymises_like_the_route(
     tmp_path,
 ):
     from watcher.app import create_app
-    from watcher.config import Settings
 
-    keyed = await aiohttp_client(create_app(Settings(db_path=db_path, export_key=KEY)))
+    keyed = await aiohttp_client(create_app(Settings(db_path=db_path, export_key=KEY, **CONTACT)))
     query = "?assignment=hw1&from=2025-03-10T15:02:00%2B09:00&pseudonymize=true"
     from_route, _ = await export(keyed, query)
     output = tmp_path / "hw1.zip"
@@ -64,10 +86,11 @@ async def test_cli_filters_and_pseudonymises_like_the_route(
         tmp_path, db_path, "--class", "os-1", "--assignment", "hw1",
         "--from", "2025-03-10T15:02:00+09:00", "--pseudonymize", "--quiet",
         "--output", str(output), WATCHER_EXPORT_KEY=KEY,
+        WATCHER_EXPORT_CONTACT_NAME="Kim TA", WATCHER_EXPORT_CONTACT_EMAIL="ta@example.edu",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet
-    table = zipfile.ZipFile(output).read("MainTable.csv")
+    table = checked(output.read_bytes()).read("MainTable.csv")
     assert table == from_route.read("MainTable.csv")
     assert b"202012345" not in table
     rows = list(csv.DictReader(io.StringIO(table.decode())))
@@ -81,6 +104,7 @@ def test_cli_refuses_bad_parameters_naming_them(tmp_path, db_path):
         (("--class", "os-1", "--from", "soon"), "--from"),
         (("--class", "os-1", "--from", "2025-03-11", "--to", "2025-03-10"), "--to"),
         (("--class", "os-1", "--pseudonymize"), "WATCHER_EXPORT_KEY"),
+        (("--class", "os-1", "--contact-email", "not-an-address"), "--contact-email"),
     ]
     for args, named in cases:
         result = run_cli(tmp_path, db_path, *args, "--output", str(tmp_path / "x.zip"))
@@ -95,9 +119,10 @@ def test_cli_refuses_bad_parameters_naming_them(tmp_path, db_path):
 def test_progress_bar_counts_rows_of_the_total():
     stream = io.StringIO()
     bar = ProgressBar(stream, total=200)
-    bar(50)
-    bar(200)
+    bar("code states", 200)
+    bar("rows", 50)
+    bar("rows", 200)
     bar.finish()
     text = stream.getvalue()
-    assert "exported 50 / 200 rows" in text and "25%" in text
-    assert text.rstrip("\n").endswith("exported 200 / 200 rows [" + "#" * 30 + "] 100%")
+    assert "code states 200 / 200" in text and "rows 50 / 200" in text and "25%" in text
+    assert text.rstrip("\n").endswith("rows 200 / 200 [" + "#" * 30 + "] 100%")

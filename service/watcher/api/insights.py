@@ -4,7 +4,6 @@ calls the store, and renders JSON or CSV."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from watcher.analytics.insights import MarkedEvent, Thresholds
 from watcher.api import params
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
+from watcher.export.csvcells import Writer
 from watcher.http.responses import json_response
 from watcher.names import CLASS_DIV
 from watcher.records import ChangeFacts, Scope, StudentActivity
@@ -178,13 +178,14 @@ CSV_COLUMNS = (*insights.SORT_KEYS[:-1], "flags")
 
 
 def _csv(rows: list[dict], filename: str) -> web.Response:
-    """The dashboard as a spreadsheet: the JSON's numbers, flags joined by `;`."""
+    """The dashboard as a spreadsheet: the JSON's numbers, flags joined by `;` (written as every
+    CSV of the service is: RFC 4180, no cell a spreadsheet would run; export/csvcells.py)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer = Writer(out)
+    writer.row(CSV_COLUMNS)
     for row in rows:
         cells = {**row, "flags": ";".join(row["flags"])}
-        writer.writerow("" if cells[c] is None else cells[c] for c in CSV_COLUMNS)
+        writer.row(cells[c] for c in CSV_COLUMNS)
     return web.Response(
         body=out.getvalue().encode(),
         content_type="text/csv",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from watcher.config import Settings
@@ -13,3 +15,4 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 CONTENT = web.AppKey("content", ContentReader)
+EXPORT_SLOTS = web.AppKey("export_slots", asyncio.Semaphore)  # ProgSnap2 exports at once

@@ -1,9 +1,13 @@
 """The filemon snapshot volume, read-only: finding a file's snapshots without ever leaving it.
 
 Layout (CONTRACT §4.1): `<root>/<class_div>/<hw_name>/<student_id>/<filename with @>/<UTC
-YYYYmmdd_HHMMSS><suffix>`. Every name taken from a request is checked to be one plain path
-component, and every path is resolved (symlinks followed) and must still lie inside the resolved
-root: a symlink pointing elsewhere is treated as absent, never followed out.
+YYYYmmdd_HHMMSS><suffix>`. filemon names a file's directory as the file is named on disk, but the
+name reaches the database percent-decoded (filemon does not encode its URL, so its HTTP client
+decodes a valid `%XX` in it: `ab%41.c` is stored as `abA.c`), so a stored name is looked up under
+every spelling that decodes to it (and in either Unicode normalisation form). Every name taken
+from a request is checked to be one plain path component, and every path is resolved (symlinks
+followed) and must still lie inside the resolved root: a symlink pointing elsewhere is treated as
+absent, never followed out.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
+
+from watcher.names import normal_filename
 
 log = logging.getLogger(__name__)
 
@@ -99,25 +106,47 @@ class SnapshotVolume:
             return None
         return self._directory(assignment, candidates[0])
 
-    def file_directory(
+    def _spellings(self, student: Path, filename: str) -> list[str]:
+        """`filename` and every other name in the student's directory that percent-decodes to
+        it (`ab%41.c` for `abA.c`), in either Unicode form (names are stored in NFC; a file
+        made on a system that writes NFD has its directory named so): the names filemon may
+        have given the file's directory."""
+        check_component(filename)
+        try:
+            names = [e.name for e in os.scandir(student)]
+        except OSError:
+            names = []
+        others = sorted(
+            n for n in names if n != filename and normal_filename(unquote(n)) == filename
+        )
+        return [filename, *others]
+
+    def file_directories(
         self, class_div: str, hw_name: str, student_id: int, filename: str
-    ) -> Path | None:
-        """The directory holding one file's snapshots, or None if there is none."""
+    ) -> list[Path]:
+        """The directories holding one file's snapshots (one per spelling found)."""
         directory: Path | None = self.root
         for name in (class_div, hw_name):
             directory = self._directory(directory, name) if directory else None
         if directory is None:
-            return None
-        directory = self._student_directory(directory, student_id)
-        return self._directory(directory, filename) if directory else None
+            return []
+        student = self._student_directory(directory, student_id)
+        if student is None:
+            return []
+        found = (self._directory(student, name) for name in self._spellings(student, filename))
+        return [d for d in found if d is not None]
 
     def snapshot_files(
         self, class_div: str, hw_name: str, student_id: int, filename: str
     ) -> list[VolumeFile]:
-        """Every regular file named by a UTC stamp in the file's directory (any suffix)."""
-        directory = self.file_directory(class_div, hw_name, student_id, filename)
-        if directory is None:
-            return []
+        """Every regular file named by a UTC stamp in the file's directories (any suffix), in
+        time order."""
+        found: list[VolumeFile] = []
+        for directory in self.file_directories(class_div, hw_name, student_id, filename):
+            found.extend(self._stamped_files(directory))
+        return sorted(found, key=lambda f: (f.utc_seconds, f.path.name, str(f.path)))
+
+    def _stamped_files(self, directory: Path) -> list[VolumeFile]:
         found: list[VolumeFile] = []
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)

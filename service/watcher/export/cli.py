@@ -1,14 +1,16 @@
 """`python -m watcher export progsnap2`: the HTTP export's archive, written to a file.
 
-Same settings as `serve` (WATCHER_DB_PATH or --db-path, WATCHER_EXPORT_KEY, WATCHER_SNAPSHOT_DIR),
-same parameters as the route, same code (export.archive). The database may be in use by a running
-service: the export reads one consistent moment of it beside the writer.
+Same settings as `serve` (WATCHER_DB_PATH or --db-path, WATCHER_EXPORT_KEY, WATCHER_SNAPSHOT_DIR,
+WATCHER_EXPORT_DESCRIPTION / _CONTACT_NAME / _CONTACT_EMAIL or their flags), same parameters as the
+route, same code (export.archive). The database may be in use by a running service: the export
+reads one consistent moment of it beside the writer.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 import time
@@ -16,9 +18,9 @@ from datetime import datetime
 from typing import TextIO
 
 from watcher.api.params import parse_datetime
-from watcher.config import Settings
+from watcher.config import Settings, email_address
 from watcher.content import ContentReader
-from watcher.export.archive import write_progsnap2
+from watcher.export.archive import Contact, write_progsnap2
 from watcher.names import CLASS_DIV, HW_NAME
 from watcher.store.export import ExportSourceError, Selection, count_events, export_connection
 from watcher.timefmt import KST
@@ -40,6 +42,22 @@ def _bound(raw: str | None, flag: str) -> datetime | None:
     return moment
 
 
+def contact_of(args: argparse.Namespace, settings: Settings) -> Contact:
+    """README.txt's description and contact: the flags, else the settings."""
+    contact = Contact.of(settings)
+    if args.contact_email is not None:
+        try:
+            email = email_address(args.contact_email)
+        except ValueError as exc:
+            raise UsageError(f"--contact-email {args.contact_email!r}: {exc}") from None
+        contact = dataclasses.replace(contact, email=email)
+    if args.contact_name is not None:
+        contact = dataclasses.replace(contact, name=args.contact_name.strip())
+    if args.description is not None and args.description.strip():
+        contact = dataclasses.replace(contact, description=args.description.strip())
+    return contact
+
+
 def selection_of(args: argparse.Namespace, settings: Settings) -> tuple[Selection, bytes | None]:
     """The same checks as the route's, with the flag's name in each message."""
     if not CLASS_DIV.fullmatch(args.class_div):
@@ -58,7 +76,8 @@ def selection_of(args: argparse.Namespace, settings: Settings) -> tuple[Selectio
 
 
 class ProgressBar:
-    """`exported 1,234 / 5,678 rows [#####.....] 22%` on one stderr line, ten times a second."""
+    """`rows 1,234 / 5,678 [#####.....] 22%` on one stderr line, ten times a second; the first
+    pass counts `code states` the same way (both passes visit every event once)."""
 
     WIDTH = 30
 
@@ -66,16 +85,19 @@ class ProgressBar:
         self.stream = stream
         self.total = total
         self._shown = 0.0
+        self._phase = ""
 
-    def __call__(self, done: int) -> None:
+    def __call__(self, phase: str, done: int) -> None:
         now = time.monotonic()
-        if done < self.total and now - self._shown < 0.1:
+        if phase == self._phase and done < self.total and now - self._shown < 0.1:
             return
-        self._shown = now
+        if phase != self._phase and self._phase:
+            self.stream.write("\n")
+        self._shown, self._phase = now, phase
         share = done / self.total if self.total else 1.0
         filled = round(share * self.WIDTH)
         bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\rexported {done:,} / {self.total:,} rows [{bar}] {share:4.0%}")
+        self.stream.write(f"\r{phase} {done:,} / {self.total:,} [{bar}] {share:4.0%}")
         self.stream.flush()
 
     def finish(self) -> None:
@@ -84,7 +106,11 @@ class ProgressBar:
 
 
 async def _export(
-    args: argparse.Namespace, settings: Settings, selection: Selection, key: bytes | None
+    args: argparse.Namespace,
+    settings: Settings,
+    selection: Selection,
+    key: bytes | None,
+    contact: Contact,
 ) -> int:
     partial = args.output.with_name(args.output.name + ".part")
     show = not args.quiet and sys.stderr.isatty()
@@ -105,6 +131,7 @@ async def _export(
                     created=datetime.now(KST),
                     key=key,
                     content=ContentReader.from_settings(settings),
+                    contact=contact,
                     progress=bar,
                 )
         except BaseException:
@@ -124,11 +151,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Exit status: 0 written, 2 bad parameters or database."""
     try:
         selection, key = selection_of(args, settings)
+        contact = contact_of(args, settings)
     except UsageError as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_export(args, settings, selection, key))
+        return asyncio.run(_export(args, settings, selection, key, contact))
     except ExportSourceError as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 2

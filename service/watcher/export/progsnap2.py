@@ -1,31 +1,35 @@
-"""ProgSnap2 (v6) rows from watcher events: pure functions, no I/O.
+"""ProgSnap2 (v6) rows and texts from watcher events: pure functions, no I/O.
 
 The mapping, one MainTable row per database row:
 
-| database row                    | EventType     | result column                              |
-|---------------------------------|---------------|--------------------------------------------|
-| snapshot, `file_size` > 0       | `File.Edit`   | -                                          |
-| snapshot, `file_size` == 0      | `File.Delete` | - (filemon reports a deletion as 0 bytes)  |
-| buildlog                        | `Compile`     | `CompileResult` Success (exit 0) / Error   |
-| runlog (procmon or Jupyter)     | `Run.Program` | `ExecutionResult` Success (exit 0) / Error |
+| database row                | EventType     | event-specific columns                         |
+|-----------------------------|---------------|------------------------------------------------|
+| snapshot, `file_size` > 0   | `File.Edit`   | CodeStateSection (the file), EditType          |
+| snapshot, `file_size` == 0  | `File.Delete` | CodeStateSection (filemon's deletion: 0 bytes) |
+| buildlog                    | `Compile`     | CodeStateSection (compiled file), CompileResult |
+| runlog (procmon or Jupyter) | `Run.Program` | ExecutionResult Success (exit 0) / Error       |
 
 Shared columns: `EventID` is the table and row id (`snapshot-12`, `build-3`, `run-7`), so the same
 row keeps its id in every export; `Order` numbers the rows of one export 1, 2, 3, ... in time order;
-`ServerTimestamp` is the time the service stored (KST, written with its offset) and
-`ServerTimezone` is `+0900`; `CourseID`/`CourseSectionID` split the class `<subject>-<division>`
-(`os-1` -> `os`, `1`); `AssignmentID` is the assignment directory (`hw1`); `CodeStateSection` is
-the saved file's path below the assignment (`src@util.c` -> `src/util.c`). `X-FileSize` (bytes
-saved) and `X-ExitCode` keep the numbers the ProgSnap2 enums round off.
+`ServerTimestamp` is the time the service stored (KST wall clock, without offset, as v6's Timestamp
+type has none) and `ServerTimezone` its offset `+0900`; `CourseID`/`CourseSectionID` split the
+class `<subject>-<division>` (`os-1` -> `os`, `1`); `AssignmentID` is the assignment directory
+(`hw1`). `CodeStateID` is the student's code as a whole at that moment (export/codestates.py).
+`X-FileSize` (bytes saved) and `X-ExitCode` keep the numbers the ProgSnap2 enums round off.
+
+EditType: filemon reports a save, the net result of whatever editing happened since the previous
+one, so no single kind of edit (Insert, Delete, Paste, ...) describes it: `GenericEdit`.
 """
 
 from __future__ import annotations
 
-import re
+import posixpath
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from watcher import __version__
 from watcher.store.export import BUILD, RUN, SNAPSHOT, Event
-from watcher.timefmt import KST
 
 VERSION = "6"
 SERVER_TIMEZONE = "+0900"
@@ -43,18 +47,24 @@ COLUMNS: tuple[str, ...] = (
     "CourseSectionID",
     "AssignmentID",
     "CodeStateSection",
+    "EditType",
     "CompileResult",
     "ExecutionResult",
     "X-FileSize",
     "X-ExitCode",
 )
-REQUIRED_COLUMNS: tuple[str, ...] = ("EventType", "EventID", "SubjectID", "ToolInstances",
-                                     "CodeStateID")  # fmt: skip
+
+# Columns written as formatted (csvcells.Writer): ServerTimezone's `+0900` is data, not a formula.
+VERBATIM = (COLUMNS.index("ServerTimezone"),)
 
 FILE_EDIT = "File.Edit"
 FILE_DELETE = "File.Delete"
 COMPILE = "Compile"
 RUN_PROGRAM = "Run.Program"
+GENERIC_EDIT = "GenericEdit"
+# What a Compile's CodeStateSection is when the compiled file is not a path (procmon always sends
+# one; an adopted or hand-posted row may not).
+UNKNOWN_SECTION = "X-Unknown"
 
 # Order follows ServerTimestamp across the whole export: every event of a student is stamped by
 # collectors on the node running that student's container, so one clock orders a subject's events.
@@ -73,7 +83,6 @@ _TOOLS = {
     RUN: f"{_TOOL}; procmon",
 }
 _JUPYTER_TOOL = f"{_TOOL}; Jupyter hook"
-_ILLEGAL_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\:*?\"<>|]")
 
 
 def course_ids(class_div: str) -> tuple[str, str]:
@@ -99,13 +108,22 @@ def section_path(filename: str) -> str:
     return filename.replace("@", "/")
 
 
-def code_state_path(code_state_id: str, filename: str) -> str:
-    """Where a code state's file lives in the archive: `CodeStates/<id>/<path>`.
+def compiled_path(target_path: str | None, hw_name: str) -> str:
+    """The file a build compiled, below the assignment, from procmon's absolute `target_path`.
 
-    Stored names never hold `/`, `\\`, control characters or `.`/`..` parts (names.py); characters
-    Windows cannot unpack are replaced so the archive opens everywhere.
+    `/workspace/os-1-202012345/hw1/src/main.c` -> `src/main.c` (the part after the assignment's
+    directory; procmon joins relative sources to the working directory without normalising, so
+    the path is normalised first). A source outside the assignment keeps its base name; no path
+    at all is `X-Unknown`.
     """
-    return f"CodeStates/{code_state_id}/" + _ILLEGAL_IN_PATH.sub("_", section_path(filename))
+    path = posixpath.normpath(target_path or "")
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if hw_name in parts:
+        below = parts[parts.index(hw_name) + 1 :]
+        if below and ".." not in below:
+            return "/".join(below)
+    name = parts[-1] if parts else ""
+    return name if name and name != ".." else UNKNOWN_SECTION
 
 
 def _result(exit_code: int | None) -> str:
@@ -117,36 +135,109 @@ def main_table_row(
     order: int,
     subject_id: str,
     course: tuple[str, str],
-    section: str | None = None,
-) -> Sequence[str | int]:
+    section: str,
+    code_state_id: str,
+) -> Sequence[str | int | None]:
     """The MainTable row of `event`, in COLUMNS order.
 
-    `subject_id` is the student id or its pseudonym; `section` overrides the CodeStateSection of a
-    snapshot (the pseudonymised path), otherwise it is the file's path.
+    `subject_id` is the student id or its pseudonym; `section` the event's CodeStateSection as
+    written in the archive (a save's file, a build's compiled file; ignored for runs).
     """
     kind = event.kind
     is_snapshot = kind == SNAPSHOT
-    if is_snapshot:
-        tool = _TOOLS[SNAPSHOT]
-        where = section if section is not None else section_path(event.filename or "")
-    else:
-        tool = _JUPYTER_TOOL if event.jupyter else _TOOLS[kind]
-        where = ""
+    tool = _JUPYTER_TOOL if event.jupyter else _TOOLS[kind]
+    edit = GENERIC_EDIT if is_snapshot and event.file_size != 0 else None
     return (
         event_type(event),
         f"{kind}-{event.row_id}",
         order,
         subject_id,
         tool,
-        event.code_state_id or "",
-        event.moment.replace(tzinfo=KST).isoformat(),
+        code_state_id,
+        event.moment.isoformat(),
         SERVER_TIMEZONE,
         course[0],
         course[1],
         event.hw_name,
-        where,
-        _result(event.exit_code) if kind == BUILD else "",
-        _result(event.exit_code) if kind == RUN else "",
-        event.file_size if is_snapshot else "",
-        "" if is_snapshot else event.exit_code,
+        None if kind == RUN else section,
+        edit,
+        _result(event.exit_code) if kind == BUILD else None,
+        _result(event.exit_code) if kind == RUN else None,
+        event.file_size if is_snapshot else None,
+        None if is_snapshot else event.exit_code,
     )
+
+
+@dataclass(frozen=True)
+class About:
+    """What README.txt says about the data set besides the format."""
+
+    description: str
+    contact_name: str
+    contact_email: str
+    class_div: str
+    hw_name: str | None
+    start: datetime | None  # naive KST
+    end: datetime | None
+    created: datetime
+    pseudonymised: bool
+
+
+def _when(moment: datetime | None, open_end: str) -> str:
+    return open_end if moment is None else moment.isoformat() + SERVER_TIMEZONE
+
+
+def readme(about: About) -> str:
+    """README.txt: ProgSnap2 v6 asks for the data set's description and a contact at its top."""
+    contact = " ".join(p for p in (about.contact_name, f"<{about.contact_email}>") if p != "<>")
+    lines = [
+        f"{about.description}",
+        "",
+        f"Contact: {contact or 'not given (set WATCHER_EXPORT_CONTACT_NAME and _EMAIL)'}",
+        "",
+        f"Class: {about.class_div}; assignment: {about.hw_name or 'all'};"
+        f" events from {_when(about.start, 'the first')} to {_when(about.end, 'the last')}"
+        " (end excluded).",
+        f"Exported by {_TOOL} on {about.created.isoformat(timespec='seconds')}."
+        f" SubjectIDs are {'pseudonyms' if about.pseudonymised else 'student ids'}.",
+        "",
+        "Format: ProgSnap2 version 6 (DatasetMetadata.csv, MainTable.csv, CodeStates/ as",
+        "directories, LinkTables/CodeState.csv). CSV files are UTF-8, RFC 4180 (CRLF).",
+        "",
+        *_FORMAT_NOTES,
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+_FORMAT_NOTES = (
+    "Events: File.Edit (a save reported by the filemon collector; EditType GenericEdit, as a",
+    "save is the net result of any editing since the previous one), File.Delete (a file deleted),",
+    "Compile (a compiler run, from procmon; CodeStateSection is the compiled file),",
+    "Run.Program (a program or notebook cell run). X-FileSize is the size saved in bytes,",
+    "X-ExitCode the process's exit code.",
+    "",
+    "Time: ServerTimestamp is the time the collector stamped, Korean wall-clock time without",
+    "offset; ServerTimezone is +0900. Order numbers all rows in time order; within one second,",
+    "saves (whose times have whole seconds) come first in the order they were posted, then",
+    "compiles and runs by their exact time.",
+    "",
+    "Code states: a CodeStateID names the student's code in that assignment as a whole at that",
+    "moment: every file filemon has reported saved and not deleted, each as last saved.",
+    "CodeStates/<CodeStateID>/ holds those files at their paths below the assignment directory;",
+    "its id is a hash of the paths and contents, so equal code shares one id. A compile or run",
+    "uses the code state in force; a deletion's code state is the code without the deleted file;",
+    "before a student's first save the code state is empty. Files never saved while the",
+    "collector ran are not known. A file whose saved content is unknown (nothing posted and no",
+    "snapshot file on the volume) is not in the directory: LinkTables/CodeState.csv lists, for",
+    "every code state, its number of files and the paths (a JSON array) whose content is unknown.",
+    "Such a code state's id also names the save whose content is missing, so it is never mistaken",
+    "for another.",
+    "",
+    "Paths: '/' separates directories; the characters \\ : * ? \" < > | and % are written as %XX",
+    "(as in URLs) so every path unpacks on every system and maps back to one name.",
+    "",
+    "Spreadsheets: a text cell starting with = + - @, a tab or a carriage return (or a",
+    "full-width = + - @) is written with one leading ' so no spreadsheet runs it as a formula;",
+    "a text cell starting with ' gets one more. Drop one leading ' from a text cell to get the",
+    "value. Numeric columns are never changed.",
+)

@@ -233,8 +233,7 @@ async def window_activity(
 
 
 _ONE_STUDENT = "class_div = ?1 AND hw_name = ?2 AND student_id = ?3"
-# One student's events with start <= time <= end, in the rules' order: time, then the stored text
-# and id (every event row keeps its `at`).
+# One student's events with start <= time <= end (every event row keeps its `at`).
 _STUDENT_EVENTS = f"""
     SELECT 'snapshot' AS kind, id, at, timestamp FROM snapshot INDEXED BY snapshot_by_student_time
      WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5
@@ -244,6 +243,12 @@ _STUDENT_EVENTS = f"""
     UNION ALL
     SELECT 'run', id, at, timestamp FROM runlog INDEXED BY runlog_by_student
      WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5"""
+# The one order of events everywhere (the ProgSnap2 export's too, store/export.py): by time, a
+# save's whole second counting as its start, so within a second saves (by id: the order they were
+# posted) come before the builds and runs of that second; those follow by their exact time, a build
+# before a run at the same instant. Comparing the stored texts alone would put a log
+# (`2025-03-10 15:00:00.5`) before a save (`20250310_150000`) of the same second.
+_TIME_ORDER = "at, kind <> 'snapshot', timestamp, kind, id"
 # A page's saves with the size of their file's previous save and their jump, if any.
 _PAGE_SNAPSHOTS = """
     SELECT s.id, s.at, s.timestamp, s.filename, s.file_size,
@@ -299,7 +304,7 @@ async def timeline_page(
     total_row = await fetch_all(conn, f"SELECT COUNT(*) FROM ({_STUDENT_EVENTS})", bounds)
     chosen = await fetch_all(
         conn,
-        f"SELECT kind, id FROM ({_STUDENT_EVENTS}) ORDER BY at, timestamp, id LIMIT ?6 OFFSET ?7",
+        f"SELECT kind, id FROM ({_STUDENT_EVENTS}) ORDER BY {_TIME_ORDER} LIMIT ?6 OFFSET ?7",
         (*bounds, limit, offset),
     )
     ids = {kind: [i for k, i in chosen if k == kind] for kind in ("snapshot", "build", "run")}
