@@ -369,10 +369,12 @@ async def test_without_snapshot_dir_content_routes_say_not_configured(aiohttp_cl
 
 
 async def test_content_reader_interface(client, history):
-    """The call the ProgSnap2 export makes: every row id of a file -> its bytes or None."""
+    """A file's versions, then their content: every row id of a file -> its bytes or None."""
     app = client.server.app
+    reader = app[CONTENT]
     async with app[DATABASE].read() as conn:
-        contents = await app[CONTENT].file_contents(conn, "os-1", "hw1", 202012345, "main.c")
+        versions = await reader.versions(conn, "os-1", "hw1", 202012345, "main.c")
+        contents = await reader.read(conn, versions)
     ids = [r[0] for r in db_rows(app[DATABASE].path, "SELECT id FROM snapshot"
                                  " WHERE filename = 'main.c' ORDER BY id")]  # fmt: skip
     assert list(contents) == ids

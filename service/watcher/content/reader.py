@@ -131,16 +131,3 @@ class ContentReader:
     def _read_files(self, versions: list[Version]) -> dict[int, bytes | None]:
         assert self.volume is not None
         return {v.id: self.volume.read(v.file, self.max_bytes) for v in versions if v.file}
-
-    async def file_contents(
-        self,
-        conn: aiosqlite.Connection,
-        class_div: str,
-        hw_name: str,
-        student_id: int,
-        filename: str,
-    ) -> dict[int, bytes | None]:
-        """Snapshot row id -> its content (stored, else the matched volume file), for every row of
-        the file; None where no content is known or it is over WATCHER_CONTENT_MAX_BYTES."""
-        versions = await self.versions(conn, class_div, hw_name, student_id, filename)
-        return await self.read(conn, versions)
