@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from watcher.names import boolean
+
 PREFIX = "WATCHER_"
 LEGACY_DB_URL = "DB_URL"
 
@@ -77,12 +79,7 @@ def _log_level(raw: str) -> str:
 
 
 def _bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError("must be true or false")
+    return boolean(raw) or False  # empty: not set
 
 
 def email_address(raw: str) -> str:

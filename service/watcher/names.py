@@ -7,6 +7,7 @@ names are paths below the assignment with `/` written as `@`, in any script, wit
 
 One thing has one spelling, so one student or file is never stored under several names:
 
+- Yes/no values are `boolean` below, everywhere.
 - Numbers (student ids, sizes, exit codes, query values) are ASCII digits with an optional leading
   `-`: no `+`, no spaces, no other scripts' digits (`"٣"` is not 3). Leading zeros are kept by
   the original's lax int (`"0123"` is 123) and so here.
@@ -65,3 +66,21 @@ def filename_problem(value: str) -> str | None:
 def integer_digits(text: str) -> int:
     """How many significant digits an INTEGER_TEXT has (leading zeros and sign left out)."""
     return len(text.lstrip("-").lstrip("0"))
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def boolean(text: str) -> bool | None:
+    """The one reading of a yes/no value (settings and query flags alike): 1/true/yes/on and
+    0/false/no/off in any case; an empty value is None, "not given", and its reader's default
+    applies; anything else is a ValueError."""
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if not value:
+        return None
+    raise ValueError("must be true or false")

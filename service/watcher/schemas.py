@@ -10,24 +10,6 @@ from marshmallow import Schema, fields, validate
 
 from watcher.names import MAX_FILE_BYTES
 
-LIMIT_PARAMETER = {
-    "in": "query",
-    "name": "limit",
-    "type": "integer",
-    "minimum": 1,
-    "required": False,
-    "description": "Most items to return (capped by WATCHER_LIST_LIMIT); newest first.",
-}
-BEFORE_PARAMETER = {
-    "in": "query",
-    "name": "before",
-    "type": "string",
-    "required": False,
-    "description": "Continue after this position: the cursor of a previous response's"
-    ' `Link: <...>; rel="next"` header, sent when rows remain beyond its limit or its'
-    " WATCHER_LIST_MAX_BYTES budget.",
-}
-
 
 class SnapshotIn(Schema):
     bytes = fields.Integer(
@@ -219,38 +201,6 @@ class DiffOut(Schema):
 
 # --- v2 insights (analytics/insights.py defines every measure and flag) -------------------------
 
-_INSIGHT_QUERY_DOCS: dict[str, tuple[str, str]] = {
-    "from": ("string", "Window start, ISO 8601 (offset honoured; naive = KST), inclusive"),
-    "to": ("string", "Window end, ISO 8601 (offset honoured; naive = KST), inclusive"),
-    "idle_minutes": ("number", "A gap between events this long or longer is a break (5)"),
-    "fast_bytes": ("integer", "fast_writing: net bytes at least this (200) ..."),
-    "fast_minutes": ("number", "... in fewer active minutes than this (30)"),
-    "large_share": ("number", "large_single_change: one change >= this share of churn (0.7)"),
-    "large_min_bytes": ("integer", "large_single_change: only when churn >= this (200)"),
-    "paste_bytes": ("integer", "paste_like_jump: growth of at least this, >= 100 (500) ..."),
-    "paste_seconds": ("integer", "... within this many seconds of the previous save (10)"),
-    "failure_streak": ("integer", "repeated_build_failures: this many failed builds in a row (5)"),
-    "sort": ("string", "Column to sort by (student_id), or flag_count"),
-    "order": ("string", "asc (default) or desc"),
-    "limit": ("integer", "Rows per page (500, at most 10000)"),
-    "offset": ("integer", "Rows to skip (0)"),
-    "format": ("string", "json (default) or csv; `Accept: text/csv` also selects CSV"),
-}
-
-
-def insights_parameters(names: tuple[str, ...]) -> list[dict]:
-    """OpenAPI query parameters of the insights routes, in the given order."""
-    return [
-        {
-            "in": "query",
-            "name": n,
-            "type": _INSIGHT_QUERY_DOCS[n][0],
-            "required": False,
-            "description": _INSIGHT_QUERY_DOCS[n][1],
-        }
-        for n in names
-    ]
-
 
 class ThresholdsOut(Schema):
     idle_minutes = fields.Float(required=True)
@@ -334,37 +284,3 @@ class AssignmentsV2Out(Schema):
 
 
 # -- ProgSnap2 export (issue 9) -------------------------------------------------------------------
-
-EXPORT_PARAMETERS = [
-    {
-        "in": "query",
-        "name": "assignment",
-        "type": "string",
-        "required": False,
-        "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
-        "description": "Only this assignment (e.g. hw1); absent: every assignment of the class.",
-    },
-    {
-        "in": "query",
-        "name": "from",
-        "type": "string",
-        "format": "date-time",
-        "required": False,
-        "description": "Events at or after this time; ISO 8601, offsets honoured, none = KST.",
-    },
-    {
-        "in": "query",
-        "name": "to",
-        "type": "string",
-        "format": "date-time",
-        "required": False,
-        "description": "Events before this time (exclusive); ISO 8601, none = KST.",
-    },
-    {
-        "in": "query",
-        "name": "pseudonymize",
-        "type": "boolean",
-        "required": False,
-        "description": "SubjectID as an HMAC-SHA256 pseudonym (needs WATCHER_EXPORT_KEY).",
-    },
-]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from watcher.names import DECIMAL_TEXT
 
 KST = timezone(timedelta(hours=9), "KST")
 COMPACT = "%Y%m%d_%H%M%S"
@@ -22,6 +25,47 @@ def format_time(moment: datetime, fmt: str) -> str:
     """`moment.strftime(fmt)` with the year always four digits: the C library prints year 271 as
     `271`, which would sort after `1999` and no longer parse as a stored time."""
     return moment.strftime(fmt.replace("%Y", f"{moment.year:04d}"))
+
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_RE = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt _]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)"
+    r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+# Unix times above this are milliseconds (pydantic's rule).
+_MS_THRESHOLD = 2e10
+
+
+def parse_datetime(value: Any) -> datetime:
+    """pydantic's lax datetime: ISO 8601 text, a date, or Unix seconds/milliseconds."""
+    if isinstance(value, bool):
+        raise TypeError("not a datetime")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        raise TypeError("not a datetime")
+    text = value.strip()
+    if DECIMAL_TEXT.fullmatch(text):
+        return _from_epoch(float(text))
+    if _DATE_RE.fullmatch(text):
+        return datetime.fromisoformat(text)
+    match = _DATETIME_RE.fullmatch(text)
+    if not match:
+        raise ValueError("expected an ISO 8601 date-time such as 2025-03-10T15:00:00")
+    date, clock, offset = match.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset or ""
+    if offset and ":" not in offset:
+        offset = offset[:3] + ":" + (offset[3:] or "00")
+    return datetime.fromisoformat(f"{date}T{clock}{offset}")
+
+
+def _from_epoch(seconds: float) -> datetime:
+    if abs(seconds) > _MS_THRESHOLD:
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("Unix time out of range") from None
 
 
 def snapshot_timestamp_to_kst(raw: str) -> str:
@@ -62,6 +106,18 @@ def to_kst_naive(moment: datetime) -> datetime:
     """KST wall-clock time of `moment`; a naive value is taken as UTC (collectors run on UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(KST).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None
+
+
+def asked_to_kst_naive(moment: datetime) -> datetime:
+    """KST wall-clock time of a time given to this API (a window bound, a version): an aware
+    value is converted, a naive one is KST already (every time this API shows is KST). Unlike
+    `to_kst_naive`, which reads a collector's naive time as UTC."""
+    if moment.tzinfo is None:
+        return moment
     try:
         return moment.astimezone(KST).replace(tzinfo=None)
     except OverflowError:
@@ -114,6 +170,4 @@ def stored_log_time_to_kst_iso(stored: str) -> str:
 def wall_seconds(moment: datetime) -> int:
     """A date-time as KST wall-clock seconds (an aware value is converted; a naive one is
     already KST), cut to the second."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(KST).replace(tzinfo=None)
-    return int((moment - _EPOCH).total_seconds() // 1)
+    return int((asked_to_kst_naive(moment) - _EPOCH).total_seconds() // 1)

@@ -8,8 +8,9 @@ import pytest
 
 from watcher.analytics.diffs import diff_hunks, diff_totals, line_changes, unified_diff
 from watcher.content.matching import match_snapshots
-from watcher.content.stamps import iso_of_stamp, stamp_of_ref
+from watcher.content.stamps import stamp_of_ref
 from watcher.content.volume import UnsafeName, check_component, utc_seconds_of_name
+from watcher.timefmt import compact_to_kst_iso
 
 T = 1_741_586_400  # 2025-03-10 06:00:00 UTC
 
@@ -152,8 +153,8 @@ def test_bad_version_references(ref):
         stamp_of_ref(ref)
 
 
-def test_iso_of_stamp_has_the_kst_offset():
-    assert iso_of_stamp("20250310_150130") == "2025-03-10T15:01:30+09:00"
+def test_a_stamp_is_shown_with_the_kst_offset():
+    assert compact_to_kst_iso("20250310_150130") == "2025-03-10T15:01:30+09:00"
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "/etc", "a\x00b"])

@@ -153,3 +153,33 @@ async def test_the_api_document_is_valid_swagger_2(tmp_path):
     assert spec["swagger"] == "2.0"
     errors = [str(error)[:300] for error in OpenAPIV2SpecValidator(spec).iter_errors()]
     assert errors == []
+
+
+PATH_VALUES = {"class_div": "os-1", "hw_name": "hw1", "student_id": "7", "filename": "main.c"}
+
+
+async def test_documented_query_bounds_are_the_enforced_ones(client):
+    """Each route's query parameters are one table (api/query.py) that both documents and parses
+    them: every documented minimum and maximum is exactly where the route starts refusing."""
+    spec = await (await client.get("/api/docs/swagger.json")).json()
+    checked = 0
+    for template, operations in spec["paths"].items():
+        names = re.findall(r"{(\w+)}", template)
+        if "get" not in operations or not set(names) <= set(PATH_VALUES):
+            continue
+        path = template.format(**PATH_VALUES)
+        for parameter in operations["get"].get("parameters", []):
+            if parameter["in"] != "query" or "maximum" not in parameter:
+                continue
+            name, low, high = parameter["name"], parameter["minimum"], parameter["maximum"]
+            step = 1 if parameter["type"] == "integer" else 0.01
+            for value, refused in ((low, False), (high, False), (low - step, True)):
+                response = await client.get(path, params={name: str(value)})
+                if refused:
+                    assert response.status == 422, (path, name, value)
+                    body = await response.json()
+                    assert ["query", name] in [e["loc"] for e in body["detail"]]
+                else:
+                    assert response.status == 200, (path, name, value, await response.text())
+            checked += 1
+    assert checked >= 20  # the dashboard's and timeline's thresholds and pages, code-size, logs

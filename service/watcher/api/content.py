@@ -14,12 +14,13 @@ from typing import Any
 from aiohttp import web
 
 from watcher.analytics.diffs import diff_hunks, diff_totals, line_changes, split_lines, unified_diff
-from watcher.api import params
+from watcher.api import params, query
 from watcher.api.errors import NotFound, ValidationFailed, error_entry
+from watcher.api.query import Param
 from watcher.api.state import CONTENT, DATABASE
 from watcher.content import ContentReader, Version
 from watcher.content.blobs import is_text
-from watcher.content.stamps import iso_of_stamp, stamp_of_ref
+from watcher.content.stamps import stamp_of_ref
 from watcher.docs import docs, response_schema
 from watcher.http.responses import json_response
 from watcher.records import Scope
@@ -30,8 +31,18 @@ from watcher.schemas import (
     ReplayOut,
     ValidationErrorOut,
 )
+from watcher.timefmt import compact_to_kst_iso
 
 _TAGS = ["content"]
+_VERSION_REF = "a version: its KST stamp YYYYMMDD_HHMMSS or an ISO 8601 time"
+DIFF_QUERY = (
+    Param("from", "string", f"The older side, {_VERSION_REF} (default: the version before `to`)"),
+    Param("to", "string", f"The newer side, {_VERSION_REF} (default: the latest version)"),
+)
+REPLAY_QUERY = (
+    Param("content", "boolean", "Add each version's text (null for binary or missing content)",
+          False),
+)  # fmt: skip
 _NOT_FOUND = {"schema": DetailOut, "description": "no such file or version, or no content"}
 _INVALID = {"schema": ValidationErrorOut, "description": "invalid path or query"}
 # Replay reads contents a slice at a time: without ?content=true a long history is never all in
@@ -59,7 +70,7 @@ class _File:
         for version in reversed(self.versions):
             if version.stamp == stamp:
                 return version
-        raise NotFound(f"no version of {self.filename} at {iso_of_stamp(stamp)}")
+        raise NotFound(f"no version of {self.filename} at {compact_to_kst_iso(stamp)}")
 
     def previous(self, version: Version) -> Version | None:
         index = self.versions.index(version)
@@ -82,7 +93,7 @@ async def _file(request: web.Request) -> _File:
 
 def _unavailable(reader: ContentReader, version: Version, which: str = "version") -> str:
     """Why a version's content cannot be served: the 404's detail."""
-    when = iso_of_stamp(version.stamp)
+    when = compact_to_kst_iso(version.stamp)
     if reader.too_large(version):
         return (
             f"content of {which} {when} is {version.content_size} bytes, over"
@@ -112,7 +123,7 @@ async def _content(request: web.Request, version: Version, which: str = "version
 def _version_json(reader: ContentReader, version: Version, previous: Version | None) -> dict:
     return {
         "id": version.id,
-        "timestamp": iso_of_stamp(version.stamp),
+        "timestamp": compact_to_kst_iso(version.stamp),
         "stamp": version.stamp,
         "bytes": version.size,
         "delta": version.size - (previous.size if previous else 0),
@@ -180,7 +191,8 @@ def _text(data: bytes, version: Version, which: str) -> str:
                 error_entry(
                     "binary_content",
                     ["query", which],
-                    f"version {iso_of_stamp(version.stamp)} is not UTF-8 text; it has no line diff",
+                    f"version {compact_to_kst_iso(version.stamp)} is not UTF-8 text;"
+                    " it has no line diff",
                     version.stamp,
                 )
             ]
@@ -198,10 +210,7 @@ def _wants_json(request: web.Request) -> bool:
     " application/json)",
     description="`to` defaults to the latest version, `from` to the version just before `to`"
     " (the first version is compared with an empty file). Both take a KST stamp or ISO 8601.",
-    parameters=[
-        {"in": "query", "name": "from", "type": "string", "required": False},
-        {"in": "query", "name": "to", "type": "string", "required": False},
-    ],
+    parameters=query.docs(DIFF_QUERY),
     produces=["text/x-diff", "application/json"],
     responses={404: _NOT_FOUND, 422: _INVALID},
 )
@@ -228,8 +237,8 @@ async def diff(request: web.Request) -> web.Response:
                 "hunks": [h.as_dict() for h in hunks],
             }
         )
-    from_label = f"{file.filename}\t{iso_of_stamp(old.stamp)}" if old else "/dev/null"
-    to_label = f"{file.filename}\t{iso_of_stamp(new.stamp)}"
+    from_label = f"{file.filename}\t{compact_to_kst_iso(old.stamp)}" if old else "/dev/null"
+    to_label = f"{file.filename}\t{compact_to_kst_iso(new.stamp)}"
     text = unified_diff(hunks, from_label, to_label)
     return web.Response(text=text, content_type="text/x-diff", charset="utf-8")
 
@@ -254,13 +263,15 @@ def _replay_stats(before: str | None, texts: list[str | None]) -> list[tuple[Any
     description="`?content=true` adds each version's text (null for binary or missing content)."
     " The first version is compared with an empty file; added/removed are null where either"
     " side has no text content.",
-    parameters=[{"in": "query", "name": "content", "type": "boolean", "required": False}],
+    parameters=query.docs(REPLAY_QUERY),
     responses={404: _NOT_FOUND, 422: _INVALID},
 )
 @response_schema(ReplayOut, 200)
 async def replay(request: web.Request) -> web.Response:
     file = await _file(request)
-    with_text = _flag(request, "content")
+    errors = params.Errors()
+    with_text = query.read(request, REPLAY_QUERY, errors, strict=False)["content"]
+    errors.raise_if_any()
     reader = request.app[CONTENT]
     if not reader.volume_configured and not any(v.available for v in file.versions):
         raise NotFound(_unavailable(reader, file.versions[-1]))
@@ -287,17 +298,3 @@ async def replay(request: web.Request) -> web.Response:
             before = version
         before_text = texts[-1]
     return json_response(_file_json(request, file, items))
-
-
-def _flag(request: web.Request, name: str) -> bool:
-    raw = request.query.get(name)
-    if raw is None:
-        return False
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on", ""):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValidationFailed(
-        [error_entry("bool_parsing", ["query", name], "Input should be true or false", raw)]
-    )

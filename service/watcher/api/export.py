@@ -16,13 +16,15 @@ from datetime import datetime
 
 from aiohttp import web
 
-from watcher.api import params
+from watcher.api import params, query
+from watcher.api.query import Param
 from watcher.api.state import CONTENT, DATABASE, EXPORT_SLOTS, SETTINGS
 from watcher.docs import docs
+from watcher.export import selection
 from watcher.export.archive import Contact, write_progsnap2
 from watcher.export.spool import Spool, SpoolFailed
-from watcher.names import CLASS_DIV, HW_NAME
-from watcher.schemas import EXPORT_PARAMETERS, DetailOut, ValidationErrorOut
+from watcher.names import HW_NAME
+from watcher.schemas import DetailOut, ValidationErrorOut
 from watcher.store.export import Selection, export_connection
 from watcher.timefmt import KST
 
@@ -31,61 +33,38 @@ log = logging.getLogger(__name__)
 # An export takes seconds to minutes: a client told to come back sooner would only be refused again.
 RETRY_AFTER_S = "10"
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
-
-
-def _window_bound(request: web.Request, name: str, errors: params.Errors) -> datetime | None:
-    """`?from=`/`?to=` as naive KST: offsets are honoured, a value without one is KST."""
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        moment = params.parse_datetime(raw)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(KST).replace(tzinfo=None)
-    except (TypeError, ValueError, OverflowError) as exc:
-        msg = f"Input should be an ISO 8601 date-time, {exc}"
-        errors.add("datetime_parsing", ["query", name], msg, raw)
-        return None
-    return moment
-
-
-def _flag(request: web.Request, name: str, errors: params.Errors) -> bool:
-    raw = request.query.get(name, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw not in _FALSE:
-        errors.add("bool_parsing", ["query", name], "Input should be true or false", raw)
-    return False
+EXPORT_QUERY = (
+    Param("assignment", "string", "Only this assignment (e.g. hw1); absent: every assignment of"
+          " the class.", pattern=HW_NAME),
+    Param("from", "date-time", "Events at or after this time; ISO 8601, offsets honoured, none ="
+          " KST."),
+    Param("to", "date-time", "Events before this time (exclusive); ISO 8601, none = KST."),
+    Param("pseudonymize", "boolean", "SubjectID as an HMAC-SHA256 pseudonym (needs"
+          " WATCHER_EXPORT_KEY).", False),
+)  # fmt: skip
 
 
 def selection_of(request: web.Request) -> tuple[Selection, bytes | None]:
-    """The export's selection and pseudonymisation key, or a 422 naming every bad parameter."""
+    """The export's selection and pseudonymisation key, or a 422 naming every bad parameter:
+    the rules of export/selection.py, which the command line shares."""
     errors = params.Errors()
-    class_div = request.match_info["class_div"]
-    if not CLASS_DIV.fullmatch(class_div):
-        msg = f"String should match pattern '{CLASS_DIV.pattern}'"
-        errors.add("string_pattern_mismatch", ["path", "class_div"], msg, class_div)
-    hw_name = request.query.get("assignment")
-    if hw_name is not None and not HW_NAME.fullmatch(hw_name):
-        msg = f"String should match pattern '{HW_NAME.pattern}'"
-        errors.add("string_pattern_mismatch", ["query", "assignment"], msg, hw_name)
-    start = _window_bound(request, "from", errors)
-    end = _window_bound(request, "to", errors)
-    if start is not None and end is not None and end <= start:
-        errors.add("window_order", ["query", "to"], "Input should be later than from",
-                   request.query["to"])  # fmt: skip
-    key: bytes | None = None
-    if _flag(request, "pseudonymize", errors):
-        configured = request.app[SETTINGS].export_key
-        if configured:
-            key = configured.encode()
-        else:
-            msg = "Pseudonymisation needs a key: WATCHER_EXPORT_KEY is not set on this service"
-            errors.add("export_key_missing", ["query", "pseudonymize"], msg, "true")
+    params.refuse_unknown_query(request, tuple(p.name for p in EXPORT_QUERY), errors)
+    pseudonymize = params.query_bool(request, "pseudonymize", False, errors)
+    try:
+        chosen = selection.check(
+            request.match_info["class_div"],
+            request.query.get("assignment"),
+            request.query.get("from"),
+            request.query.get("to"),
+            pseudonymize,
+            request.app[SETTINGS].export_key,
+        )
+    except selection.SelectionError as exc:
+        for p in exc.problems:
+            where = "path" if p.field == "class_div" else "query"
+            errors.add(p.kind, [where, p.field], p.message, p.value)
     errors.raise_if_any()
-    return Selection(class_div, hw_name, start, end), key
+    return chosen
 
 
 def archive_name(selection: Selection) -> str:
@@ -103,7 +82,7 @@ def archive_name(selection: Selection) -> str:
     " as a whole at each event) and LinkTables/CodeState.csv. Streamed: the archive is sent while"
     " it is written. Window: from <= time < to. At most WATCHER_EXPORT_MAX_CONCURRENT exports run"
     " at once; beyond that 503 with Retry-After.",
-    parameters=EXPORT_PARAMETERS,
+    parameters=query.docs(EXPORT_QUERY),
     produces=["application/zip", "application/json"],
     responses={
         200: {"description": "the zip archive (application/zip attachment)"},

@@ -6,91 +6,81 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
 
 from aiohttp import web
 
 from watcher.analytics import insights
 from watcher.analytics.insights import MarkedEvent, Thresholds
-from watcher.api import params
+from watcher.api import params, query
+from watcher.api.query import Param, window_seconds
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
 from watcher.export.csvcells import Writer
 from watcher.http.responses import json_response
-from watcher.names import CLASS_DIV
 from watcher.records import ChangeFacts, Scope, StudentActivity
 from watcher.schemas import (
     AssignmentsV2Out,
     DashboardOut,
     TimelineOut,
     ValidationErrorOut,
-    insights_parameters,
 )
 from watcher.store import insights as store
 from watcher.store.schema import JUMP_MIN_BYTES
 from watcher.timefmt import (
     compact_to_kst_iso,
     stored_log_time_to_kst_iso,
-    wall_seconds,
     wall_seconds_to_iso,
 )
 
 MAX_PAGE = 10_000
 DEFAULT_PAGE = 500
-_WINDOW = ("from", "to")
-_PAGE = ("limit", "offset")
-# name -> (low, high, integer) for every threshold; defaults come from Thresholds.
-_THRESHOLD_RANGES: dict[str, tuple[float, float, bool]] = {
-    "idle_minutes": (0.1, 1440, False),
-    "fast_bytes": (0, 10**9, True),
-    "fast_minutes": (0, 10**6, False),
-    "large_share": (0.01, 1, False),
-    "large_min_bytes": (0, 10**9, True),
+_DEFAULT = Thresholds()
+
+WINDOW = (
+    Param("from", "date-time", "Window start, ISO 8601 (an offset is honoured; none = KST),"
+          " inclusive"),
+    Param("to", "date-time", "Window end, ISO 8601 (an offset is honoured; none = KST), inclusive"),
+)  # fmt: skip
+THRESHOLDS = (
+    Param("idle_minutes", "number", "A gap between events this long or longer is a break",
+          _DEFAULT.idle_minutes, 0.1, 1440),
+    Param("fast_bytes", "integer", "fast_writing: net bytes at least this ...",
+          _DEFAULT.fast_bytes, 0, 10**9),
+    Param("fast_minutes", "number", "... in fewer active minutes than this",
+          _DEFAULT.fast_minutes, 0, 10**6),
+    Param("large_share", "number", "large_single_change: one change >= this share of churn ...",
+          _DEFAULT.large_share, 0.01, 1),
+    Param("large_min_bytes", "integer", "... when churn is at least this",
+          _DEFAULT.large_min_bytes, 0, 10**9),
     # The store keeps only jumps of JUMP_MIN_BYTES or more: a smaller threshold would miss some.
-    "paste_bytes": (JUMP_MIN_BYTES, 10**9, True),
-    "paste_seconds": (0, 86_400, True),
-    "failure_streak": (1, 10_000, True),
-}
-DASHBOARD_QUERY = (*_WINDOW, *_THRESHOLD_RANGES, "sort", "order", *_PAGE, "format")
-TIMELINE_QUERY = (*_WINDOW, *_THRESHOLD_RANGES, *_PAGE)
+    Param("paste_bytes", "integer", "paste_like_jump: growth of at least this (no less than the"
+          f" smallest jump the store keeps, {JUMP_MIN_BYTES}) ...", _DEFAULT.paste_bytes,
+          JUMP_MIN_BYTES, 10**9),
+    Param("paste_seconds", "integer", "... within this many seconds of the file's previous save",
+          _DEFAULT.paste_seconds, 0, 86_400),
+    Param("failure_streak", "integer", "repeated_build_failures: this many failed builds in a row",
+          _DEFAULT.failure_streak, 1, 10_000),
+)  # fmt: skip
+PAGE = (
+    Param("limit", "integer", "Rows per page", DEFAULT_PAGE, 1, MAX_PAGE),
+    Param("offset", "integer", "Rows to skip", 0, 0, 2**31),
+)
+DASHBOARD_QUERY = (
+    *WINDOW,
+    *THRESHOLDS,
+    Param("sort", "string", "Column to sort by, or flag_count", "student_id",
+          choices=insights.SORT_KEYS),
+    Param("order", "string", "Sort order", "asc", choices=("asc", "desc")),
+    *PAGE,
+    Param("format", "string", "csv for a spreadsheet (also chosen by Accept: text/csv)", "",
+          choices=("json", "csv")),
+)  # fmt: skip
+TIMELINE_QUERY = (*WINDOW, *THRESHOLDS, *PAGE)
 _BAD_QUERY = {422: {"schema": ValidationErrorOut, "description": "a query parameter is invalid"}}
 
 
-def _thresholds(request: web.Request, errors: params.Errors) -> Thresholds:
-    defaults = Thresholds()
-    values = {
-        name: params.query_number(
-            request, name, getattr(defaults, name), errors, low=low, high=high, integer=integer
-        )
-        for name, (low, high, integer) in _THRESHOLD_RANGES.items()
-    }
-    return Thresholds(**values)
-
-
-def _window(request: web.Request, errors: params.Errors) -> tuple[int | None, int | None]:
-    """`from`/`to` as KST wall-clock seconds; an offset is honoured, a naive time is KST."""
-    bounds = [params.query_datetime(request, name, errors) for name in _WINDOW]
-    start, end = (wall_seconds(b) if isinstance(b, datetime) else None for b in bounds)
-    if start is not None and end is not None and start > end:
-        errors.add(
-            "window", ["query", "from"], "`from` must not be after `to`", request.query["from"]
-        )
-    return start, end
-
-
-def _page(request: web.Request, errors: params.Errors) -> tuple[int, int]:
-    limit = params.query_number(
-        request, "limit", DEFAULT_PAGE, errors, low=1, high=MAX_PAGE, integer=True
-    )
-    offset = params.query_number(request, "offset", 0, errors, low=0, high=2**31, integer=True)
-    return int(limit), int(offset)
-
-
-def _wants_csv(request: web.Request, errors: params.Errors) -> bool:
-    chosen = params.query_choice(request, "format", ("json", "csv"), "", errors)
-    if chosen:
-        return chosen == "csv"
-    return "text/csv" in request.headers.get("Accept", "")
+def _wants_csv(request: web.Request, chosen: str) -> bool:
+    return chosen == "csv" if chosen else "text/csv" in request.headers.get("Accept", "")
 
 
 @dataclass(frozen=True)
@@ -128,13 +118,16 @@ class _Asked:
         }
 
 
-def _asked(request: web.Request, known: tuple[str, ...], errors: params.Errors) -> _Asked:
-    params.refuse_unknown_query(request, known, errors)
+def _asked(
+    request: web.Request, table: tuple[Param, ...], errors: params.Errors
+) -> tuple[_Asked, dict]:
+    """The routes' shared parameters, and every parameter of `table` by name."""
+    values = query.read(request, table, errors)
     scope = params.scope(request, errors)
     student_id = params.student_id(request, errors) if "student_id" in request.match_info else None
-    thresholds = _thresholds(request, errors)
-    start, end = _window(request, errors)
-    return _Asked(scope, student_id, thresholds, start, end)
+    thresholds = Thresholds(**{p.name: values[p.name] for p in THRESHOLDS})
+    start, end = window_seconds(request, values, errors)
+    return _Asked(scope, student_id, thresholds, start, end), values
 
 
 async def _activities(request: web.Request, asked: _Asked) -> list[StudentActivity]:
@@ -153,18 +146,16 @@ async def _activities(request: web.Request, asked: _Asked) -> list[StudentActivi
 @docs(
     tags=["insights"],
     summary="Class dashboard of an assignment: one row per student, with activity flags",
-    parameters=insights_parameters(DASHBOARD_QUERY),
+    parameters=query.docs(DASHBOARD_QUERY),
     responses=_BAD_QUERY,
 )
 @response_schema(DashboardOut, 200)
 async def dashboard(request: web.Request) -> web.StreamResponse:
     errors = params.Errors()
-    asked = _asked(request, DASHBOARD_QUERY, errors)
-    sort = params.query_choice(request, "sort", insights.SORT_KEYS, "student_id", errors)
-    order = params.query_choice(request, "order", ("asc", "desc"), "asc", errors)
-    limit, offset = _page(request, errors)
-    as_csv = _wants_csv(request, errors)
+    asked, values = _asked(request, DASHBOARD_QUERY, errors)
     errors.raise_if_any()
+    sort, order, limit, offset = (values[n] for n in ("sort", "order", "limit", "offset"))
+    as_csv = _wants_csv(request, values["format"])
 
     activities = await _activities(request, asked)
     rows = [insights.dashboard_row(a, asked.thresholds, wall_seconds_to_iso) for a in activities]
@@ -230,14 +221,14 @@ async def _marked_page(conn, asked: _Asked, page: tuple[int, int]) -> tuple[int,
 @docs(
     tags=["insights"],
     summary="One student's merged, time-ordered snapshots, builds and runs, with flags",
-    parameters=insights_parameters(TIMELINE_QUERY),
+    parameters=query.docs(TIMELINE_QUERY),
     responses=_BAD_QUERY,
 )
 @response_schema(TimelineOut, 200)
 async def timeline(request: web.Request) -> web.Response:
     errors = params.Errors()
-    asked = _asked(request, TIMELINE_QUERY, errors)
-    limit, offset = _page(request, errors)
+    asked, values = _asked(request, TIMELINE_QUERY, errors)
+    limit, offset = values["limit"], values["offset"]
     errors.raise_if_any()
     assert asked.student_id is not None
 
@@ -252,10 +243,7 @@ async def timeline(request: web.Request) -> web.Response:
 async def assignments(request: web.Request) -> web.Response:
     errors = params.Errors()
     params.refuse_unknown_query(request, (), errors)
-    class_div = request.match_info["class_div"]
-    if not CLASS_DIV.fullmatch(class_div):
-        msg = f"String should match pattern '{CLASS_DIV.pattern}'"
-        errors.add("string_pattern_mismatch", ["path", "class_div"], msg, class_div)
+    class_div = params.class_div(request, errors)
     errors.raise_if_any()
     async with request.app[DATABASE].read() as conn:
         rows = await store.assignments(conn, class_div)

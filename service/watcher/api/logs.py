@@ -15,13 +15,22 @@ import json
 
 from aiohttp import web
 
-from watcher.api import params
-from watcher.api.errors import ValidationFailed, error_entry
+from watcher.api import params, query
+from watcher.api.query import Param
 from watcher.api.state import DATABASE, SETTINGS
 from watcher.docs import docs, response_schema
-from watcher.schemas import BEFORE_PARAMETER, LIMIT_PARAMETER, BuildLogOut, RunLogOut
+from watcher.names import INT64_MAX
+from watcher.schemas import BuildLogOut, RunLogOut
 from watcher.store import queries
 from watcher.timefmt import stored_log_time_to_iso
+
+LOG_QUERY = (
+    Param("limit", "integer", "Most items to return, newest first (at most WATCHER_LIST_LIMIT)",
+          None, 1, INT64_MAX),
+    Param("before", "string", "Continue after this position: the cursor of a previous response's"
+          ' `Link: <...>; rel="next"` header, sent when rows remain beyond its limit or its'
+          " WATCHER_LIST_MAX_BYTES budget."),
+)  # fmt: skip
 
 
 def encode_cursor(timestamp: str, row_id: int) -> str:
@@ -40,22 +49,21 @@ def decode_cursor(raw: str) -> tuple[str, int]:
     return timestamp, int(row_id)
 
 
-def _before(request: web.Request) -> tuple[str, int] | None:
-    raw = request.query.get("before")
-    if raw is None:
-        return None
-    try:
-        return decode_cursor(raw)
-    except ValueError as exc:
-        entry = error_entry("cursor", ["query", "before"], str(exc), raw[:64])
-        raise ValidationFailed([entry]) from None
-
-
 async def _log_list(request: web.Request, table: str, columns: tuple[str, ...]) -> web.Response:
-    scope, student_id = params.student_path(request)
     settings = request.app[SETTINGS]
-    limit = params.query_limit(request, settings.list_limit)
-    before = _before(request)
+    errors = params.Errors()
+    values = query.read(request, LOG_QUERY, errors, strict=False)  # the portal adds its own
+    scope = params.scope(request, errors)
+    student_id = params.student_id(request, errors)
+    before = None
+    if values["before"] is not None:
+        try:
+            before = decode_cursor(values["before"])
+        except ValueError as exc:
+            errors.add("cursor", ["query", "before"], str(exc), values["before"])
+    errors.raise_if_any()
+    assert student_id is not None
+    limit = min(values["limit"] or settings.list_limit, settings.list_limit)
     budget = settings.list_max_bytes - 2  # the brackets
     parts: list[bytes] = []
     size, last, more = 0, None, False
@@ -79,15 +87,15 @@ async def _log_list(request: web.Request, table: str, columns: tuple[str, ...]) 
             last = position
     response = web.Response(body=b"[" + b",".join(parts) + b"]", content_type="application/json")
     if more and last is not None:
-        query = {**request.query, "limit": str(limit), "before": encode_cursor(*last)}
-        response.headers["Link"] = f'<{request.rel_url.with_query(query)}>; rel="next"'
+        following = {**request.query, "limit": str(limit), "before": encode_cursor(*last)}
+        response.headers["Link"] = f'<{request.rel_url.with_query(following)}>; rel="next"'
     return response
 
 
 @docs(
     tags=["logs"],
     summary="Compiler runs of a student, newest first",
-    parameters=[LIMIT_PARAMETER, BEFORE_PARAMETER],
+    parameters=query.docs(LOG_QUERY),
 )
 @response_schema(BuildLogOut(many=True), 200)
 async def build_logs(request: web.Request) -> web.Response:
@@ -97,7 +105,7 @@ async def build_logs(request: web.Request) -> web.Response:
 @docs(
     tags=["logs"],
     summary="Program runs of a student, newest first",
-    parameters=[LIMIT_PARAMETER, BEFORE_PARAMETER],
+    parameters=query.docs(LOG_QUERY),
 )
 @response_schema(RunLogOut(many=True), 200)
 async def run_logs(request: web.Request) -> web.Response:

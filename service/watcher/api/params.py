@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -26,19 +26,13 @@ from watcher.names import (
     INT64_MAX,
     INTEGER_TEXT,
     TEXT_MAX,
+    boolean,
     filename_problem,
     integer_digits,
     normal_filename,
 )
 from watcher.records import Scope
-from watcher.timefmt import snapshot_timestamp_to_kst
-
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME_RE = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt _](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}(?::?\d{2})?)?"
-)
-# Unix times above this are milliseconds (pydantic's rule).
-_MS_THRESHOLD = 2e10
+from watcher.timefmt import parse_datetime, snapshot_timestamp_to_kst
 
 INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
 
@@ -106,12 +100,14 @@ def _pattern(request: web.Request, name: str, pattern: re.Pattern, errors: Error
     return value
 
 
+def class_div(request: web.Request, errors: Errors) -> str:
+    """The class of the path, checked against its pattern."""
+    return _pattern(request, "class_div", CLASS_DIV, errors)
+
+
 def scope(request: web.Request, errors: Errors) -> Scope:
     """The class and assignment of the path, checked against their patterns."""
-    return Scope(
-        _pattern(request, "class_div", CLASS_DIV, errors),
-        _pattern(request, "hw_name", HW_NAME, errors),
-    )
+    return Scope(class_div(request, errors), _pattern(request, "hw_name", HW_NAME, errors))
 
 
 def scope_of(request: web.Request) -> Scope:
@@ -174,38 +170,6 @@ def positive_interval(request: web.Request) -> int:
     return min(interval, MAX_INTERVAL_MINUTES)
 
 
-def parse_datetime(value: Any) -> datetime:
-    """pydantic's lax datetime: ISO 8601 text, a date, or Unix seconds/milliseconds."""
-    if isinstance(value, bool):
-        raise TypeError("not a datetime")
-    if isinstance(value, int | float):
-        return _from_epoch(float(value))
-    if not isinstance(value, str):
-        raise TypeError("not a datetime")
-    text = value.strip()
-    if DECIMAL_TEXT.fullmatch(text):
-        return _from_epoch(float(text))
-    if _DATE_RE.fullmatch(text):
-        return datetime.fromisoformat(text)
-    match = _DATETIME_RE.fullmatch(text)
-    if not match:
-        raise ValueError("expected an ISO 8601 date-time such as 2025-03-10T15:00:00")
-    date, clock, offset = match.groups()
-    offset = "+00:00" if offset in ("Z", "z") else offset or ""
-    if offset and ":" not in offset:
-        offset = offset[:3] + ":" + (offset[3:] or "00")
-    return datetime.fromisoformat(f"{date}T{clock}{offset}")
-
-
-def _from_epoch(seconds: float) -> datetime:
-    if abs(seconds) > _MS_THRESHOLD:
-        seconds /= 1000
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ValueError("Unix time out of range") from None
-
-
 def path_datetime(request: web.Request, name: str, errors: Errors) -> datetime | None:
     raw = request.match_info[name]
     try:
@@ -214,20 +178,6 @@ def path_datetime(request: web.Request, name: str, errors: Errors) -> datetime |
         msg = f"Input should be a valid datetime or date, {exc}"
         errors.add("datetime_from_date_parsing", ["path", name], msg, raw)
         return None
-
-
-def query_limit(request: web.Request, cap: int) -> int:
-    """`?limit=N` (the portal sends 1000), never more than the configured cap."""
-    raw = request.query.get("limit")
-    if raw is None:
-        return cap
-    errors = Errors()
-    limit = parse_int_text(raw, ["query", "limit"], errors)
-    if limit is not None and limit < 1:
-        errors.add("greater_than_equal", ["query", "limit"], "Input should be >= 1", raw, {"ge": 1})
-    errors.raise_if_any()
-    assert limit is not None
-    return min(limit, cap)
 
 
 # Collectors send flat objects; anything nested deeper than this is not a body of ours, and the
@@ -438,6 +388,19 @@ def query_number(
 def _plain(number: float) -> str:
     """1000000000.0 -> `1000000000`, 0.5 -> `0.5` (never `1e+09`)."""
     return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def query_bool(request: web.Request, name: str, default: bool, errors: Errors) -> bool:
+    """`?name=true` and the like (names.boolean); absent or empty: `default`."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = boolean(raw)
+    except ValueError:
+        errors.add("bool_parsing", ["query", name], "Input should be true or false", raw)
+        return default
+    return default if value is None else value
 
 
 def query_choice(

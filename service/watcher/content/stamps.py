@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from watcher.timefmt import COMPACT, KST, format_time, parse_compact
+from watcher.timefmt import COMPACT, asked_to_kst_naive, format_time, parse_compact
 
-_COMPACT_RE = re.compile(r"\d{8}_\d{6}")
-_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})?")
+_COMPACT_RE = re.compile(r"[0-9]{8}_[0-9]{6}")
+_ISO_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 def stamp_of_ref(raw: str) -> str:
@@ -27,15 +30,5 @@ def stamp_of_ref(raw: str) -> str:
             "expected a KST stamp YYYYMMDD_HHMMSS or an ISO 8601 time such as"
             " 2025-03-10T15:01:30+09:00"
         )
-    moment = datetime.fromisoformat(text.replace("z", "Z"))
-    if moment.tzinfo is not None:
-        try:
-            moment = moment.astimezone(KST).replace(tzinfo=None)
-        except OverflowError:
-            raise ValueError("time out of range") from None
+    moment = asked_to_kst_naive(datetime.fromisoformat(text.replace("z", "Z")))
     return format_time(moment, COMPACT)
-
-
-def iso_of_stamp(stamp: str) -> str:
-    """`20250310_150130` -> `2025-03-10T15:01:30+09:00`."""
-    return parse_compact(stamp).replace(tzinfo=KST).isoformat()

@@ -17,29 +17,16 @@ import time
 from datetime import datetime
 from typing import TextIO
 
-from watcher.api.params import parse_datetime
 from watcher.config import Settings, email_address
 from watcher.content import ContentReader
+from watcher.export import selection
 from watcher.export.archive import Contact, write_progsnap2
-from watcher.names import CLASS_DIV, HW_NAME
 from watcher.store.export import ExportSourceError, Selection, count_events, export_connection
 from watcher.timefmt import KST
 
 
 class UsageError(ValueError):
     """A parameter the export cannot run with; the message names it."""
-
-
-def _bound(raw: str | None, flag: str) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        moment = parse_datetime(raw)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(KST).replace(tzinfo=None)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise UsageError(f"{flag} {raw!r}: expected an ISO 8601 date-time ({exc})") from None
-    return moment
 
 
 def contact_of(args: argparse.Namespace, settings: Settings) -> Contact:
@@ -58,21 +45,20 @@ def contact_of(args: argparse.Namespace, settings: Settings) -> Contact:
     return contact
 
 
+_FLAGS = {"class_div": "--class", "assignment": "--assignment", "from": "--from", "to": "--to",
+          "pseudonymize": "--pseudonymize"}  # fmt: skip
+
+
 def selection_of(args: argparse.Namespace, settings: Settings) -> tuple[Selection, bytes | None]:
-    """The same checks as the route's, with the flag's name in each message."""
-    if not CLASS_DIV.fullmatch(args.class_div):
-        raise UsageError(f"--class {args.class_div!r}: expected <subject>-<division>, e.g. os-1")
-    if args.assignment is not None and not HW_NAME.fullmatch(args.assignment):
-        raise UsageError(f"--assignment {args.assignment!r}: expected a name such as hw1")
-    start, end = _bound(args.start, "--from"), _bound(args.end, "--to")
-    if start is not None and end is not None and end <= start:
-        raise UsageError("--to must be later than --from")
-    key = None
-    if args.pseudonymize:
-        if not settings.export_key:
-            raise UsageError("--pseudonymize needs a key: set WATCHER_EXPORT_KEY")
-        key = settings.export_key.encode()
-    return Selection(args.class_div, args.assignment, start, end), key
+    """The route's rules (export/selection.py), each message naming the flag."""
+    try:
+        return selection.check(
+            args.class_div, args.assignment, args.start, args.end, args.pseudonymize,
+            settings.export_key,
+        )  # fmt: skip
+    except selection.SelectionError as exc:
+        problems = "; ".join(f"{_FLAGS[p.field]} {p.value!r}: {p.message}" for p in exc.problems)
+        raise UsageError(problems) from None
 
 
 class ProgressBar:

@@ -4,24 +4,28 @@ token guards them as every other read."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 from marshmallow import Schema, fields
 
 from watcher.analytics.distribution import moments, quartiles_over_time
-from watcher.api import params
+from watcher.api import params, query
+from watcher.api.query import Param, window_seconds
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
 from watcher.http.responses import json_response
 from watcher.schemas import ValidationErrorOut
 from watcher.store import classview
-from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_iso
+from watcher.timefmt import COMPACT, format_time, wall_seconds_to_iso
 from watcher.timefmt import wall_seconds_to_naive as naive
 
 DEFAULT_POINTS = 60
 MAX_POINTS = 200
-CODE_SIZE_QUERY = ("from", "to", "points")
+CODE_SIZE_QUERY = (
+    Param("from", "date-time", "Start (ISO 8601; a naive time is KST); default: first activity"),
+    Param("to", "date-time", "End (ISO 8601; a naive time is KST); default: last activity"),
+    Param("points", "integer", "Moments from `from` to `to`, both included", DEFAULT_POINTS, 2,
+          MAX_POINTS),
+)  # fmt: skip
 
 
 class ClassOut(Schema):
@@ -77,11 +81,6 @@ async def classes(request: web.Request) -> web.Response:
     )
 
 
-def _bound(request: web.Request, name: str, errors: params.Errors) -> int | None:
-    value = params.query_datetime(request, name, errors)
-    return wall_seconds(value) if isinstance(value, datetime) else None
-
-
 @docs(
     tags=["insights"],
     summary="The class's code size over time: p25, median and p75 across students at evenly"
@@ -90,26 +89,16 @@ def _bound(request: web.Request, name: str, errors: params.Errors) -> int | None
     " (what /api/graph_data plots), 0 before their first save. `from`/`to` default to the"
     " assignment's first and last activity (ISO 8601; a naive time is KST); `points` (2-200,"
     " default 60) moments from `from` to `to`, both included.",
-    parameters=[
-        {"in": "query", "name": "from", "type": "string", "required": False},
-        {"in": "query", "name": "to", "type": "string", "required": False},
-        {"in": "query", "name": "points", "type": "integer", "required": False},
-    ],
+    parameters=query.docs(CODE_SIZE_QUERY),
     responses={422: {"schema": ValidationErrorOut, "description": "a query parameter is invalid"}},
 )
 @response_schema(CodeSizeOut, 200)
 async def code_size(request: web.Request) -> web.Response:
     errors = params.Errors()
-    params.refuse_unknown_query(request, CODE_SIZE_QUERY, errors)
+    values = query.read(request, CODE_SIZE_QUERY, errors)
     scope = params.scope(request, errors)
-    start, end = _bound(request, "from", errors), _bound(request, "to", errors)
-    count = params.query_number(
-        request, "points", DEFAULT_POINTS, errors, low=2, high=MAX_POINTS, integer=True
-    )
-    if start is not None and end is not None and start > end:
-        errors.add(
-            "window", ["query", "from"], "`from` must not be after `to`", request.query["from"]
-        )
+    start, end = window_seconds(request, values, errors)
+    count = values["points"]
     errors.raise_if_any()
 
     async with request.app[DATABASE].read() as conn:
