@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from watcher import __version__
-from watcher.config import EnvSettings, Settings, SettingsError, describe
+from watcher.config import Settings, describe
 from watcher.eventloop import loop_name, new_event_loop
 from watcher.gateway.config import describe as describe_gateway
+from watcher.settings import EnvSettings, SettingsError
 
 log = logging.getLogger("watcher")
 

@@ -8,283 +8,162 @@ start with a message naming the variable, so a typo never silently falls back to
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
 
-from watcher.names import boolean
+from watcher.settings import (
+    EnvSettings,
+    SettingsError,
+    choice,
+    comma_list,
+    email_address,
+    flag,
+    log_level,
+    non_negative_float,
+    non_negative_int,
+    optional_path,
+    port,
+    positive_float,
+    positive_int,
+    setting,
+)
 
-PREFIX = "WATCHER_"
 LEGACY_DB_URL = "DB_URL"
-
-
-class SettingsError(ValueError):
-    """A setting has a value the service cannot run with."""
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be a positive integer")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _optional_path(raw: str) -> Path | None:
-    """An empty value means "not configured" (so `.env.example` can list the variable blank)."""
-    return Path(raw.strip()) if raw.strip() else None
-
-
-def _non_negative_float(raw: str) -> float:
-    value = float(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError("must be a positive number")
-    return value
-
-
-def _port(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be between 0 and 65535")
-    return value
-
-
-def _choice(*allowed: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.strip().lower()
-        if value not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
-        return value
-
-    return parse
-
-
-def _log_level(raw: str) -> str:
-    return _choice("debug", "info", "warning", "error", "critical")(raw).upper()
-
-
-def _bool(raw: str) -> bool:
-    return boolean(raw) or False  # empty: not set
-
-
-def email_address(raw: str) -> str:
-    """An email address (a contact's), or empty; ValueError otherwise."""
-    value = raw.strip()
-    if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
-        raise ValueError("must be an email address such as ta@example.edu")
-    return value
-
-
-def _csv(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _field(default: Any, parse: Callable[[str], Any], doc: str, secret: bool = False) -> Any:
-    return dataclasses.field(
-        default=default, repr=not secret, metadata={"parse": parse, "doc": doc, "secret": secret}
-    )
-
-
-class EnvSettings:
-    """Reading a frozen settings dataclass from `<PREFIX><FIELD>` environment variables.
-
-    Subclasses are dataclasses whose fields come from `_field`; `from_env` is the one place that
-    knows the precedence (environment over `.env`) and turns a bad value into a SettingsError.
-    """
-
-    PREFIX: ClassVar[str] = PREFIX
-
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
-    ) -> Self:
-        """Build settings from `environ` (default os.environ) over a `.env` file, if any."""
-        values: dict[str, str] = {}
-        if dotenv is not None and dotenv.is_file():
-            values.update(read_dotenv(dotenv))
-        values.update(os.environ if environ is None else environ)
-        return cls.from_mapping(values)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, str]) -> Self:
-        kwargs: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-            name, raw = cls._raw_value(field.name, values)
-            if raw is None:
-                continue
-            try:
-                kwargs[field.name] = field.metadata["parse"](raw)
-            except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r}: {exc}") from None
-        return cls(**kwargs)
-
-    @classmethod
-    def _raw_value(cls, field: str, values: Mapping[str, str]) -> tuple[str, str | None]:
-        """(variable name, raw value or None) of one field; subclasses add aliases here."""
-        name = cls.PREFIX + field.upper()
-        return name, values.get(name)
-
-    @classmethod
-    def describe(cls) -> list[tuple[str, str, str]]:
-        """(variable, default, meaning) of every setting: for --help and the README."""
-        rows = []
-        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-            default = field.default
-            if isinstance(default, tuple):
-                default = ",".join(default)
-            shown = "" if default is None else str(default)
-            rows.append((cls.PREFIX + field.name.upper(), shown, field.metadata["doc"]))
-        return rows
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings(EnvSettings):
     """The service's configuration. Field `foo_bar` is read from `WATCHER_FOO_BAR`."""
 
-    db_path: Path = _field(
+    db_path: Path = setting(
         Path("./data/watcher.db"),
         Path,
         "SQLite database file; its directory is created. DB_URL=sqlite:////path is accepted too.",
     )
-    host: str = _field("0.0.0.0", str, "Address to listen on.")
-    port: int = _field(3000, _port, "TCP port (the original backend's).")
-    log_level: str = _field("INFO", _log_level, "debug, info, warning, error or critical.")
-    log_format: str = _field("text", _choice("text", "json"), "text, or json for JSON lines.")
-    max_body_bytes: int = _field(
-        1024 * 1024, _positive_int, "Largest request body accepted; larger gets 413."
+    host: str = setting("0.0.0.0", str, "Address to listen on.")
+    port: int = setting(3000, port, "TCP port (the original backend's).")
+    log_level: str = setting("INFO", log_level, "debug, info, warning, error or critical.")
+    log_format: str = setting("text", choice("text", "json"), "text, or json for JSON lines.")
+    max_body_bytes: int = setting(
+        1024 * 1024, positive_int, "Largest request body accepted; larger gets 413."
     )
-    batch_max: int = _field(
-        512, _positive_int, "Most writes committed in one transaction (group commit)."
+    batch_max: int = setting(
+        512, positive_int, "Most writes committed in one transaction (group commit)."
     )
-    batch_delay_ms: float = _field(
+    batch_delay_ms: float = setting(
         0.0,
-        _non_negative_float,
+        non_negative_float,
         "Extra wait for more writes before a commit; 0 commits as soon as the writer is free.",
     )
-    queue_max: int = _field(
-        10000, _positive_int, "Writes waiting for the writer; beyond it POSTs get 503."
+    queue_max: int = setting(
+        10000, positive_int, "Writes waiting for the writer; beyond it POSTs get 503."
     )
-    read_connections: int = _field(
-        2, _positive_int, "SQLite connections serving reads (WAL lets them run beside writes)."
+    read_connections: int = setting(
+        2, positive_int, "SQLite connections serving reads (WAL lets them run beside writes)."
     )
-    busy_timeout_ms: int = _field(
-        10000, _positive_int, "How long SQLite waits for a lock before failing."
+    busy_timeout_ms: int = setting(
+        10000, positive_int, "How long SQLite waits for a lock before failing."
     )
-    synchronous: str = _field(
+    synchronous: str = setting(
         "normal",
-        _choice("normal", "full"),
+        choice("normal", "full"),
         "SQLite synchronous mode: normal (WAL-safe) or full (also survives power loss).",
     )
-    list_limit: int = _field(
-        10000, _positive_int, "Most rows a list route returns; ?limit=N asks for fewer."
+    list_limit: int = setting(
+        10000, positive_int, "Most rows a list route returns; ?limit=N asks for fewer."
     )
-    list_max_bytes: int = _field(
+    list_max_bytes: int = setting(
         4 * 1024 * 1024,
-        _positive_int,
+        positive_int,
         "Largest log list response body in bytes; a list cut short by it (or by its limit) says"
         ' where it goes on in a Link: <...?before=...>; rel="next" header.',
     )
-    cors_origins: tuple[str, ...] = _field(
-        (), _csv, "Comma-separated origins allowed by CORS (empty: same-origin only)."
+    cors_origins: tuple[str, ...] = setting(
+        (), comma_list, "Comma-separated origins allowed by CORS (empty: same-origin only)."
     )
-    shutdown_timeout_s: float = _field(
-        30.0, _non_negative_float, "Grace period for in-flight requests on SIGTERM."
+    shutdown_timeout_s: float = setting(
+        30.0, non_negative_float, "Grace period for in-flight requests on SIGTERM."
     )
-    read_timeout_s: float = _field(
-        30.0, _positive_float, "A request body not received within this many seconds gets 408."
+    read_timeout_s: float = setting(
+        30.0, positive_float, "A request body not received within this many seconds gets 408."
     )
-    header_timeout_s: float = _field(
+    header_timeout_s: float = setting(
         10.0,
-        _positive_float,
+        positive_float,
         "A connection that has not sent a whole request head (line and headers) within this many"
         " seconds of opening, or of its previous response, is closed; also the keep-alive idle"
         " time.",
     )
-    event_loop: str = _field(
+    event_loop: str = setting(
         "auto",
-        _choice("auto", "uvloop", "asyncio"),
+        choice("auto", "uvloop", "asyncio"),
         "Event loop: auto (uvloop when installed, as it is with the pinned dependencies),"
         " uvloop, or asyncio's own.",
     )
-    ingest_token: str = _field(
+    ingest_token: str = setting(
         "",
         str,
         "Bearer token every POST must carry (empty: none, as the collectors expect).",
         secret=True,
     )
-    read_token: str = _field(
+    read_token: str = setting(
         "",
         str,
         "Bearer token for GETs under /api/ (empty: none, as the portal expects).",
         secret=True,
     )
-    metrics_token: str = _field(
+    metrics_token: str = setting(
         "",
         str,
         "Bearer token for /metrics (empty: open). /healthz and /readyz are always open.",
         secret=True,
     )
-    snapshot_dir: Path | None = _field(
+    snapshot_dir: Path | None = setting(
         None,
-        _optional_path,
+        optional_path,
         "The filemon snapshot volume (read-only) that content routes read; empty: not configured.",
     )
-    snapshot_tolerance_s: int = _field(
+    snapshot_tolerance_s: int = setting(
         3,
-        _non_negative_int,
+        non_negative_int,
         "Largest gap in seconds between a snapshot row and the file it is matched to.",
     )
-    content_max_bytes: int = _field(
+    content_max_bytes: int = setting(
         1024 * 1024,
-        _positive_int,
+        positive_int,
         "Largest snapshot content served or diffed; bigger versions are reported as too large.",
     )
-    export_key: str = _field(
+    export_key: str = setting(
         "",
         str,
         "Key of the HMAC-SHA256 that pseudonymises student ids in ProgSnap2 exports"
         " (pseudonymize=true); empty: pseudonymised exports are refused.",
         secret=True,
     )
-    bench_routes: bool = _field(
+    bench_routes: bool = setting(
         False,
-        _bool,
+        flag,
         "Add POST /_bench/noop (parses like an ingest, writes nothing) for make bench.",
     )
-    export_description: str = _field(
+    export_description: str = setting(
         "",
         str,
         "What a ProgSnap2 export's README.txt says the data set is (empty: a standard text).",
     )
-    export_contact_name: str = _field(
+    export_contact_name: str = setting(
         "", str, "Who answers questions about an exported data set (ProgSnap2 README.txt)."
     )
-    export_contact_email: str = _field(
+    export_contact_email: str = setting(
         "", email_address, "That contact's email address (ProgSnap2 README.txt)."
     )
-    export_max_concurrent: int = _field(
+    export_max_concurrent: int = setting(
         2,
-        _positive_int,
+        positive_int,
         "ProgSnap2 exports served at once; more get 503 with Retry-After.",
     )
-    export_stall_timeout_s: float = _field(
+    export_stall_timeout_s: float = setting(
         60.0,
-        _positive_float,
+        positive_float,
         "An export client that reads nothing for this many seconds is disconnected.",
     )
 
@@ -308,24 +187,6 @@ def _path_from_db_url(url: str) -> str:
     if not path:
         raise SettingsError(f"{LEGACY_DB_URL}={url!r}: no database path")
     return path
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines; `#` comments, `export ` prefixes and matching quotes allowed."""
-    values: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from yarl import URL
 
-from watcher.config import SettingsError
 from watcher.gateway.config import GatewaySettings, describe
 from watcher.gateway.table import TableError, parse_table
+from watcher.settings import SettingsError
 
 
 def test_defaults_fit_the_kubernetes_deployment():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from watcher.config import Settings, SettingsError, describe
+from watcher.config import Settings, describe
+from watcher.settings import SettingsError
 
 REPO = Path(__file__).resolve().parents[2]
 

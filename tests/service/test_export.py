@@ -381,7 +381,7 @@ def test_export_settings():
     assert "s3cret" not in repr(settings)
     assert (settings.export_contact_email, settings.export_max_concurrent) == (
         "ta@example.edu", 3)  # fmt: skip
-    from watcher.config import SettingsError
+    from watcher.settings import SettingsError
 
     for bad in ({"WATCHER_EXPORT_CONTACT_EMAIL": "nobody"}, {"WATCHER_EXPORT_MAX_CONCURRENT": "0"}):
         with pytest.raises(SettingsError, match=next(iter(bad))):

@@ -17,10 +17,11 @@ import time
 from datetime import datetime
 from typing import TextIO
 
-from watcher.config import Settings, email_address
+from watcher.config import Settings
 from watcher.content import ContentReader
 from watcher.export import selection
 from watcher.export.archive import Contact, write_progsnap2
+from watcher.settings import email_address
 from watcher.store.export import ExportSourceError, Selection, count_events, export_connection
 from watcher.timefmt import KST
 

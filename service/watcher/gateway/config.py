@@ -1,6 +1,6 @@
 """Gateway settings, read once from WATCHER_GATEWAY_* environment variables.
 
-Same rules as the service's settings (watcher.config, whose parsers this module reuses): the
+Same rules as the service's settings (watcher.settings): the
 process environment wins over a `.env` file, and an invalid value stops the gateway with a message
 naming the variable.
 """
@@ -12,15 +12,15 @@ from pathlib import Path
 
 from yarl import URL
 
-from watcher.config import (
+from watcher.settings import (
     EnvSettings,
-    _choice,
-    _field,
-    _log_level,
-    _non_negative_float,
-    _port,
-    _positive_float,
-    _positive_int,
+    choice,
+    log_level,
+    non_negative_float,
+    port,
+    positive_float,
+    positive_int,
+    setting,
 )
 
 
@@ -44,74 +44,74 @@ class GatewaySettings(EnvSettings):
 
     PREFIX = "WATCHER_GATEWAY_"
 
-    # `_field` wraps dataclasses.field with parse metadata (RUF009 misreads it as a call default).
-    routes_file: Path = _field(  # noqa: RUF009
+    # `setting` wraps dataclasses.field with parse metadata (RUF009 misreads it as a call default).
+    routes_file: Path = setting(  # noqa: RUF009
         Path("/etc/watcher/routes/routes.json"),
         Path,
         'Routing table, JSON {"<classDiv>": "<serviceURL>"}: the key routes.json of the '
         "ConfigMap watcher-routes mounted as a directory. Polled, so kubelet's symlink swap works.",
     )
-    host: str = _field("0.0.0.0", str, "Address to listen on.")
-    port: int = _field(3000, _port, "TCP port (the original backend's, which collectors call).")
-    reload_interval_s: float = _field(
-        2.0, _positive_float, "How often the routing table file is checked for changes."
+    host: str = setting("0.0.0.0", str, "Address to listen on.")
+    port: int = setting(3000, port, "TCP port (the original backend's, which collectors call).")
+    reload_interval_s: float = setting(
+        2.0, positive_float, "How often the routing table file is checked for changes."
     )
-    connect_timeout_s: float = _field(
-        3.0, _positive_float, "Longest wait for a TCP connection to an instance (then 503)."
+    connect_timeout_s: float = setting(
+        3.0, positive_float, "Longest wait for a TCP connection to an instance (then 503)."
     )
-    timeout_s: float = _field(
+    timeout_s: float = setting(
         15.0,
-        _positive_float,
+        positive_float,
         "Longest time for a whole upstream exchange (then 503); collectors give up after 20 s.",
     )
-    fallback_url: URL | None = _field(  # noqa: RUF009
+    fallback_url: URL | None = setting(  # noqa: RUF009
         None,
         _optional_url,
         "Instance that serves classes missing from the table; empty: such requests get 404.",
     )
-    retry_after_s: int = _field(
-        5, _positive_int, "Retry-After seconds sent with a 503 when an instance is unreachable."
+    retry_after_s: int = setting(
+        5, positive_int, "Retry-After seconds sent with a 503 when an instance is unreachable."
     )
-    upstream_connections: int = _field(
-        1024, _positive_int, "Most simultaneous connections to all instances together (pooled)."
+    upstream_connections: int = setting(
+        1024, positive_int, "Most simultaneous connections to all instances together (pooled)."
     )
-    upstream_connections_per_instance: int = _field(
+    upstream_connections_per_instance: int = setting(
         64,
-        _positive_int,
+        positive_int,
         "Most simultaneous connections to one instance: a slow or hanging class waits for its own"
         " connections and never takes another class's.",
     )
-    body_timeout_s: float = _field(
+    body_timeout_s: float = setting(
         10.0,
-        _positive_float,
+        positive_float,
         "A request body not received within this many seconds gets 408; bodies are read whole"
         " before an instance connection is taken, so slow clients never hold one.",
     )
-    header_timeout_s: float = _field(
+    header_timeout_s: float = setting(
         10.0,
-        _positive_float,
+        positive_float,
         "A connection that has not sent a whole request head within this many seconds of opening"
         " (or of its previous response) is closed; also the keep-alive idle time.",
     )
-    event_loop: str = _field(
+    event_loop: str = setting(
         "auto",
-        _choice("auto", "uvloop", "asyncio"),
+        choice("auto", "uvloop", "asyncio"),
         "Event loop: auto (uvloop when installed), uvloop, or asyncio's own.",
     )
-    read_token: str = _field(
+    read_token: str = setting(
         "",
         str,
         "Bearer token for the gateway's own /api/docs page and the details of /readyz (which"
         " name the instances' internal URLs); use the instances' WATCHER_READ_TOKEN. Empty: open.",
         secret=True,
     )
-    max_body_bytes: int = _field(
-        1024 * 1024, _positive_int, "Largest request body forwarded; larger gets 413."
+    max_body_bytes: int = setting(
+        1024 * 1024, positive_int, "Largest request body forwarded; larger gets 413."
     )
-    log_level: str = _field("INFO", _log_level, "debug, info, warning, error or critical.")
-    log_format: str = _field("text", _choice("text", "json"), "text, or json for JSON lines.")
-    shutdown_timeout_s: float = _field(
-        30.0, _non_negative_float, "Grace period for in-flight requests on SIGTERM."
+    log_level: str = setting("INFO", log_level, "debug, info, warning, error or critical.")
+    log_format: str = setting("text", choice("text", "json"), "text, or json for JSON lines.")
+    shutdown_timeout_s: float = setting(
+        30.0, non_negative_float, "Grace period for in-flight requests on SIGTERM."
     )
 
 
