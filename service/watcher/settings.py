@@ -20,37 +20,27 @@ class SettingsError(ValueError):
     """A setting has a value the service cannot run with."""
 
 
-def positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be a positive integer")
-    return value
+def _bounded(convert: Callable[[str], Any], above: float, inclusive: bool, says: str):
+    """A parser of numbers `convert` reads, refusing those below `above` (or at it)."""
+
+    def parse(raw: str) -> Any:
+        value = convert(raw)
+        if value < above or (value == above and not inclusive) or value != value:  # NaN too
+            raise ValueError(says)
+        return value
+
+    return parse
 
 
-def non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
+positive_int = _bounded(int, 1, True, "must be a positive integer")
+non_negative_int = _bounded(int, 0, True, "must not be negative")
+positive_float = _bounded(float, 0, False, "must be a positive number")
+non_negative_float = _bounded(float, 0, True, "must not be negative")
 
 
 def optional_path(raw: str) -> Path | None:
     """An empty value means "not configured" (so `.env.example` can list the variable blank)."""
     return Path(raw.strip()) if raw.strip() else None
-
-
-def non_negative_float(raw: str) -> float:
-    value = float(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError("must be a positive number")
-    return value
 
 
 def port(raw: str) -> int:
