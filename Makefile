@@ -93,5 +93,6 @@ $(E2E_STAMP): $(E2E_MOD)/go.mod $(E2E_MOD)/go.sum
 
 e2e-tools: $(E2E_STAMP)  ## build the e2e control plane into .tools/bin (first time: see README)
 
+# -rP: what each scenario observed (API-server messages, ReplicaSet counts, scale figures).
 e2e: $(VENV)/.test deploy-tools e2e-tools  ## the operator and chart against a real control plane
-	$(PY) -m pytest tests/e2e -p no:cacheprovider
+	$(PY) -m pytest tests/e2e -p no:cacheprovider -rP

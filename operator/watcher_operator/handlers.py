@@ -148,17 +148,20 @@ async def deployment_changed(
         wakeup.set()
 
 
-@kopf.on.event("", "v1", "namespaces")
-async def namespace_changed(
-    name: str, meta: Mapping[str, Any], memo: kopf.Memo, logger: kopf.Logger, **_: Any
-) -> None:
+def _served(name: str, **_: Any) -> bool:
+    return not SETTINGS.namespaces or name in SETTINGS.namespaces
+
+
+@kopf.on.event(
+    "", "v1", "namespaces", field="metadata.deletionTimestamp", value=kopf.PRESENT, when=_served
+)
+async def namespace_changed(name: str, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     """A served namespace being deleted: its reconcilers stop now, before its Role and the
     children go, so that no pass runs into what is being removed; and the operator removes its
     own finalizer from the instances there as they are deleted, because Kopf, serving a list
     of namespaces, stops watching one as soon as its deletion has begun (and would never see
     those instances' deletion)."""
-    served = not SETTINGS.namespaces or name in SETTINGS.namespaces
-    if not served or not meta.get("deletionTimestamp") or name in memo.terminating:
+    if name in memo.terminating:
         return
     memo.terminating.add(name)
     for (namespace, _), wakeup in list(memo.wakeups.items()):
@@ -178,6 +181,25 @@ async def _release_finalizers(api: apply.Api, namespace: str, logger: kopf.Logge
             if isinstance(exc, ApiException) and exc.status == 404:
                 return
         await asyncio.sleep(FINALIZER_POLL)
+
+
+def _failure(exc: Exception, logger: kopf.Logger) -> tuple[str, str]:
+    """(reason, message) of a pass that raised ``exc``; logged and counted once here."""
+    METRICS.reconciles.labels(result="failed").inc()
+    if isinstance(exc, ApiException):
+        METRICS.api_errors.labels(code=str(exc.status or "none")).inc()
+        message = f"API request failed: {exc.status} {exc.reason}"
+        logger.warning(f"{message}; retrying in {RETRY_DELAY:g}s: {exc.body}")
+        return status.APPLY_FAILED, message
+    if isinstance(exc, apply.Conflict):
+        # Created by someone else between a read and a write: left alone.
+        logger.warning(f"{exc}; looking again in {RETRY_DELAY:g}s")
+        return status.NAME_CONFLICT, str(exc)
+    if isinstance(exc, OSError | urllib3.exceptions.HTTPError):
+        METRICS.api_errors.labels(code="none").inc()  # no answer at all
+    message = f"Reconciliation failed: {exc.__class__.__name__}: {exc}"
+    logger.exception(f"{message}; retrying in {RETRY_DELAY:g}s")
+    return status.APPLY_FAILED, message
 
 
 async def _sleep(wakeup: asyncio.Event, stopped: kopf.DaemonStopped, delay: float) -> None:
@@ -257,21 +279,7 @@ async def reconciler(
                 refused = status.refusal_in(current, current.get("observedGeneration", 0))
                 METRICS.reconciles.labels(result="refused" if refused else "applied").inc()
             except Exception as exc:  # the API refused, or was unreachable: retry, keep going
-                METRICS.reconciles.labels(result="failed").inc()
-                reason = status.APPLY_FAILED
-                if isinstance(exc, ApiException):
-                    METRICS.api_errors.labels(code=str(exc.status or "none")).inc()
-                    message = f"API request failed: {exc.status} {exc.reason}"
-                    logger.warning(f"{message}; retrying in {RETRY_DELAY:g}s: {exc.body}")
-                elif isinstance(exc, apply.Conflict):
-                    # Created by someone else between a read and a write: left alone.
-                    reason, message = status.NAME_CONFLICT, str(exc)
-                    logger.warning(f"{message}; looking again in {RETRY_DELAY:g}s")
-                else:
-                    if isinstance(exc, OSError | urllib3.exceptions.HTTPError):
-                        METRICS.api_errors.labels(code="none").inc()
-                    message = f"Reconciliation failed: {exc.__class__.__name__}: {exc}"
-                    logger.exception(f"{message}; retrying in {RETRY_DELAY:g}s")
+                reason, message = _failure(exc, logger)
                 if message != failure:  # said once, not on every retry
                     kopf.event(body, type="Warning", reason=reason, message=message[:1000])
                 failure, delay = message, min(RETRY_DELAY, SETTINGS.repair_interval)

@@ -4,13 +4,15 @@ helm, and the operator of this checkout running as the chart's ServiceAccount.
 The tests run in file order (test_01_... to test_09_...): each module leaves the cluster as it
 found it, except the last, which upgrades and uninstalls the release. A failed or interrupted
 run keeps the cluster's directory (certificates, kubeconfigs, a log per component and per
-operator process, the API server's audit log); the summary at the end names it.
+operator process, the API server's audit log); the summary at the end names it. JCODE_E2E_KEEP=1
+keeps it after a passing run too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -90,6 +92,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
             bool(request.session.testsfailed)
             or request.session.shouldstop
             or request.session.shouldfail
+            or os.environ.get("JCODE_E2E_KEEP")
         )
         request.config.stash[KEPT] = bool(keep) or not request.session.testscollected
         if not request.config.stash[KEPT]:

@@ -196,3 +196,26 @@ async def test_read_delete_discovery_and_status(apiserver: ApiServer, api: Api) 
 def test_unknown_kinds_are_refused(api: Api) -> None:
     with pytest.raises(ValueError, match="does not manage Secret"):
         api.read("Secret", "ns1", "x")
+
+
+async def test_finalizers_are_released_only_from_instances_being_deleted(
+    apiserver: ApiServer, api: Api
+) -> None:
+    """For a namespace being deleted (handlers.namespace_changed): the operator's finalizer
+    goes from its instances as they are deleted; others' finalizers and live instances stay."""
+    finalizers = ["watcher.jcode.io/finalizer", "example.com/other"]
+    for name in ("going", "staying"):
+        create_instance(apiserver, name, {"classDiv": f"{name}-1"})
+        apiserver.patch_object(INSTANCES, "ns1", name, {"metadata": {"finalizers": finalizers}})
+    apiserver.delete_object(INSTANCES, "ns1", "going")
+    assert await asyncio.to_thread(api.release_finalizers, "ns1") == 2
+    going = apiserver.read_object(INSTANCES, "ns1", "going")
+    assert going["metadata"]["finalizers"] == ["example.com/other"]
+    staying = apiserver.read_object(INSTANCES, "ns1", "staying")
+    assert staying["metadata"]["finalizers"] == finalizers
+    # Once the other finalizer goes too, the instance is gone; then none is left to release.
+    apiserver.patch_object(INSTANCES, "ns1", "going", {"metadata": {"finalizers": []}})
+    apiserver.delete_object(INSTANCES, "ns1", "staying")
+    assert await asyncio.to_thread(api.release_finalizers, "ns1") == 1
+    apiserver.patch_object(INSTANCES, "ns1", "staying", {"metadata": {"finalizers": []}})
+    assert await asyncio.to_thread(api.release_finalizers, "ns1") == 0
