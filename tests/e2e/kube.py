@@ -165,14 +165,9 @@ class Operator:
 
 
 def denied(requests: list[dict[str, Any]]) -> list[str]:
-    return sorted(
-        {
-            f"{event.get('verb')} {event.get('requestURI')}"
-            for event in requests
-            if (event.get("responseStatus") or {}).get("code") == 403
-        }
-    )
-
-
-def as_json(text: str) -> Any:
-    return json.loads(text)
+    """The requests the API server answered 403, in order."""
+    return [
+        f"{event.get('verb')} {event.get('requestURI')}"
+        for event in requests
+        if (event.get("responseStatus") or {}).get("code") == 403
+    ]

@@ -3,6 +3,9 @@
 // k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with directories of
 // its own repository, which a dependent cannot see: each is replaced here with the published
 // v0.X.Y of the same release. Never `go get -u` here: everything stays at one release.
+// The pins (listed as indirect requirements, as tools are): k8s.io/kubernetes v1.36.3, its
+// staging modules v0.36.3, go.etcd.io/etcd/server/v3 v3.6.8 (what Kubernetes pins), and
+// sigs.k8s.io/kwok v0.8.0 (built against k8s.io v0.36.1, so the one module resolves them all).
 module jcode.io/watcher/e2e/cluster
 
 go 1.26.0
