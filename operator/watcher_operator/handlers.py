@@ -167,20 +167,25 @@ async def namespace_changed(name: str, memo: kopf.Memo, logger: kopf.Logger, **_
     for (namespace, _), wakeup in list(memo.wakeups.items()):
         if namespace == name:
             wakeup.set()
-    memo.releasing[name] = asyncio.create_task(_release_finalizers(memo.api, name, logger))
+    memo.releasing[name] = asyncio.create_task(_release_finalizers(memo, name, logger))
 
 
-async def _release_finalizers(api: apply.Api, namespace: str, logger: kopf.Logger) -> None:
-    """Until no instance is left in the namespace being deleted."""
-    while True:
-        try:
-            if not await asyncio.to_thread(api.release_finalizers, namespace):
-                return
-        except Exception as exc:  # the namespace may be gone already: then so are they
-            logger.warning(f"Releasing the finalizers in namespace {namespace}: {exc}")
-            if isinstance(exc, ApiException) and exc.status == 404:
-                return
-        await asyncio.sleep(FINALIZER_POLL)
+async def _release_finalizers(memo: kopf.Memo, namespace: str, logger: kopf.Logger) -> None:
+    """Until no instance is left in the namespace being deleted; then a namespace of that name
+    created later is served again."""
+    try:
+        while True:
+            try:
+                if not await asyncio.to_thread(memo.api.release_finalizers, namespace):
+                    return
+            except Exception as exc:  # the namespace may be gone already: then so are they
+                logger.warning(f"Releasing the finalizers in namespace {namespace}: {exc}")
+                if isinstance(exc, ApiException) and exc.status == 404:
+                    return
+            await asyncio.sleep(FINALIZER_POLL)
+    finally:
+        memo.terminating.discard(namespace)
+        memo.releasing.pop(namespace, None)
 
 
 def _failure(exc: Exception, logger: kopf.Logger) -> tuple[str, str]:

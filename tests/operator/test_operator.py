@@ -2,12 +2,18 @@
 cannot be made to do (tests/e2e runs everything else against a real control plane):
 
 - store a spec its CRD refuses (an older CRD, a cluster without CEL): the operator's own checks;
-- fail a request on cue: API errors are reported once, counted, and retried.
+- fail a request on cue: API errors are reported once, counted, and retried;
+- and, without Kopf, what the namespace handler does with a namespace being deleted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import kmock
+import kopf
+import kubernetes.client
 
 from tests.operator.apiserver import ApiServer
 from tests.operator.helpers import (
@@ -22,6 +28,7 @@ from tests.operator.helpers import (
     eventually,
     instance_status,
 )
+from watcher_operator import apply
 from watcher_operator import conventions as c
 
 DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/ns1/deployments/watcher-os-1"
@@ -107,3 +114,30 @@ async def test_api_errors_are_reported_once_counted_and_retried(
     failing = False
     await eventually(lambda: apiserver.read_object(SERVICES, "ns1", "watcher-os-1"))
     await eventually(lambda: instance_status(apiserver, "os-1").get("phase") == "Pending")
+
+
+async def test_a_namespace_being_deleted_is_released_then_served_again(
+    apiserver: ApiServer,
+) -> None:
+    """handlers.namespace_changed (a served namespace being deleted): its reconcilers are told
+    to stop, its instances lose the operator's finalizer, and once none is left a namespace of
+    that name created again is served again."""
+    from watcher_operator import handlers  # after the settings, as in api_errors
+
+    configuration = kubernetes.client.Configuration(host=str(apiserver.url).rstrip("/"))
+    memo = kopf.Memo(
+        api=apply.Api(kubernetes.client.ApiClient(configuration), timeout=10),
+        wakeups={("ns1", "os-1"): asyncio.Event(), ("elsewhere", "x"): asyncio.Event()},
+        terminating=set(),
+        releasing={},
+    )
+    create_instance(apiserver, "os-1", {"classDiv": "os-1"})
+    finalizers = {"metadata": {"finalizers": [c.FINALIZER]}}
+    apiserver.patch_object(INSTANCES, "ns1", "os-1", finalizers)
+    apiserver.delete_object(INSTANCES, "ns1", "os-1")  # held by the finalizer
+    await handlers.namespace_changed(name="ns1", memo=memo, logger=logging.getLogger("test"))
+    assert memo.terminating == {"ns1"}
+    assert memo.wakeups["ns1", "os-1"].is_set() and not memo.wakeups["elsewhere", "x"].is_set()
+    await asyncio.wait_for(memo.releasing["ns1"], timeout=10)
+    assert apiserver.read_object(INSTANCES, "ns1", "os-1") is None
+    assert memo.terminating == set() and memo.releasing == {}
