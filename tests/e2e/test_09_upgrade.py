@@ -49,9 +49,16 @@ def test_uninstall_after_deleting_the_instances(release: Release) -> None:
     cluster.kubectl("delete", "wi", "--all", "-n", NAMESPACE, "--wait=true", "--timeout=120s")
     assert release.operator.stop() == 0
     helm(cluster, "uninstall", RELEASE, "-n", NAMESPACE, "--wait", "--timeout=2m")
-    left = cluster.get("deployments,services,serviceaccounts,roles,rolebindings", "-n", NAMESPACE)
-    names = sorted(f"{item['kind']}/{item['metadata']['name']}" for item in left["items"])
-    assert names == ["ServiceAccount/default"], names
+
+    def left() -> list[str]:
+        found = cluster.get(
+            "deployments,services,serviceaccounts,roles,rolebindings", "-n", NAMESPACE
+        )
+        return sorted(f"{item['kind']}/{item['metadata']['name']}" for item in found["items"])
+
+    # The chart's objects are gone with the release, the classes' with their instances (the
+    # garbage collector works in the background).
+    eventually(lambda: left() == ["ServiceAccount/default"], within=60, what="an empty namespace")
     cluster_wide = cluster.get(
         "clusterroles,clusterrolebindings", "-l", f"app.kubernetes.io/instance={RELEASE}"
     )
