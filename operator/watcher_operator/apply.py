@@ -237,13 +237,17 @@ class Api:
             _content_type=MERGE_PATCH,
         )
 
-    def release_finalizers(self, namespace: str) -> int:
-        """Remove the operator's finalizer from the namespace's instances being deleted; the
-        number of instances still there. (For a namespace being deleted: see handlers.py.)"""
+    def list_instances(self, namespace: str) -> list[dict[str, Any]]:
         found = self._call(
             self.custom.list_namespaced_custom_object, c.GROUP, c.VERSION, namespace, c.PLURAL
         )
-        for item in found.get("items") or []:
+        return list(found.get("items") or [])
+
+    def release_finalizers(self, namespace: str) -> int:
+        """Remove the operator's finalizer from the namespace's instances being deleted; the
+        number of instances still there. (For a namespace being deleted: see handlers.py.)"""
+        found = self.list_instances(namespace)
+        for item in found:
             meta = item["metadata"]
             finalizers = meta.get("finalizers") or []
             if meta.get("deletionTimestamp") and c.FINALIZER in finalizers:
@@ -268,7 +272,7 @@ class Api:
                 except ApiException as exc:
                     if exc.status not in (404, 409):  # gone, or changed: looked at again later
                         raise
-        return len(found.get("items") or [])
+        return len(found)
 
 
 def client_from_environment() -> kubernetes.client.ApiClient:

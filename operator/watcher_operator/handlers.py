@@ -35,6 +35,8 @@ POLICY = Policy(
 METRICS = metrics.Metrics()
 # How soon a pass that failed on an API error is retried (seconds).
 RETRY_DELAY = 10.0
+# How often a deleted instance recomputes the routing table when others write it meanwhile.
+WITHDRAW_ATTEMPTS = 10
 # How often the instances of a namespace being deleted are looked at (seconds).
 FINALIZER_POLL = 1.0
 # How long a stopping reconciler may take to finish its pass before Kopf re-checks later.
@@ -102,6 +104,10 @@ def route_index(
     return {namespace: (name, found)} if found else {}
 
 
+def _routes_conflict(found: Mapping[str, Any]) -> str | None:
+    return ownership.labelled_conflict(found, routes.LABELS)
+
+
 def publish_routes(
     api: apply.Api, index: kopf.Index, namespace: str, name: str, own: tuple[str, str] | None
 ) -> bool:
@@ -114,11 +120,38 @@ def publish_routes(
     table = routes.config_map(namespace, routes.table([*others, own]))
     applied = api.ensure(
         table,
-        conflict=lambda found: ownership.labelled_conflict(found, table["metadata"]["labels"]),
+        conflict=_routes_conflict,
     )
     return own is not None and routes.routed(applied.before, own) != routes.routed(
         applied.live, own
     )
+
+
+def withdraw_route(api: apply.Api, namespace: str, name: str) -> None:
+    """The routing table without a deleted instance, from the instances as listed now (not the
+    index, which may not know yet that others are being deleted too), written only over the
+    version it was computed against. Of instances deleted together, the last one's write thus
+    removes them all: no class stays routed with nobody left to correct it."""
+    for _ in range(WITHDRAW_ATTEMPTS):
+        entries = [
+            routes.entry(item.get("spec"), item.get("status"), item.get("metadata"))
+            for item in api.list_instances(namespace)
+            if item["metadata"]["name"] != name
+        ]
+        table = routes.config_map(namespace, routes.table(entries))
+        live = api.read("ConfigMap", namespace, routes.CONFIG_MAP)
+        if live is not None:
+            table["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+        try:
+            api.ensure(
+                table,
+                live,
+                conflict=_routes_conflict,
+            )
+            return
+        except ApiException as exc:
+            if exc.status != 409:  # 409: written meanwhile; computed again
+                raise
 
 
 def class_owner(index: kopf.Index, namespace: str, class_div: Any) -> str | None:
@@ -308,10 +341,10 @@ async def reconciler(
         # class here now, not at the next pass of another instance (unless the whole namespace,
         # the table with it, is going).
         if body.get("metadata", {}).get("deletionTimestamp") and namespace not in memo.terminating:
-            with contextlib.suppress(Exception):  # best effort: the others' passes converge
-                await asyncio.to_thread(
-                    publish_routes, memo.api, route_index, namespace, name, None
-                )
+            try:
+                await asyncio.to_thread(withdraw_route, memo.api, namespace, name)
+            except Exception as exc:  # the others' passes converge, if any is left
+                logger.warning(f"Could not take class out of {routes.CONFIG_MAP}: {exc}")
         # An instance that was refused the same classDiv may serve it now: let the others in
         # the namespace look without delay.
         memo.wakeups.pop(key, None)

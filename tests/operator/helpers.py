@@ -27,6 +27,7 @@ DEPLOYMENTS = kmock.resource("apps", "v1", "deployments")
 SERVICES = kmock.resource("", "v1", "services")
 CLAIMS = kmock.resource("", "v1", "persistentvolumeclaims")
 EVENTS = kmock.resource("", "v1", "events")
+CONFIG_MAPS = kmock.resource("", "v1", "configmaps")
 
 T = TypeVar("T")
 
