@@ -7,7 +7,7 @@ import json
 
 from tests.e2e.cluster import Cluster
 from tests.e2e.conftest import GONE, NAMESPACE, Release
-from tests.e2e.kube import eventually
+from tests.e2e.kube import deleting, eventually
 from tests.e2e.test_01_install import children, routes
 from tests.e2e.test_02_validation import instance
 
@@ -88,6 +88,7 @@ def test_deleting_a_namespace_with_instances_completes(release: Release) -> None
         cluster.kubectl("apply", "-f", "-", input=json.dumps(body))
     for name in ("gone-1", "gone-2"):
         cluster.kubectl("wait", "-n", GONE, "--for=condition=Ready", f"wi/{name}", "--timeout=90s")
+    deleting(GONE)
     out = cluster.kubectl("delete", "namespace", GONE, "--wait=true", "--timeout=120s", check=False)
     if out.returncode != 0:
         stuck = cluster.get("namespace", GONE)
