@@ -13,7 +13,10 @@ def kopf_args(settings: Settings) -> list[str]:
     """The ``kopf`` command line that runs the operator as the settings say."""
     args = ["run", "--module", HANDLERS_MODULE]
     # Standalone: no peering objects (and no RBAC for them); run exactly one replica.
-    args += ["--peering", settings.peering] if settings.peering else ["--standalone"]
+    if settings.peering:
+        args += ["--peering", settings.peering, f"--priority={settings.priority}"]
+    else:
+        args.append("--standalone")
     if settings.clusterwide:
         args.append("--all-namespaces")
     else:

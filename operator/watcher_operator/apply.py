@@ -42,6 +42,10 @@ _TYPED_KINDS: Mapping[str, tuple[str, str]] = {
 }
 
 
+class Conflict(Exception):
+    """The object exists but is not the operator's to change (see ownership.py)."""
+
+
 class Outcome(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
@@ -177,10 +181,18 @@ class Api:
             raise
         return True
 
-    def ensure(self, desired: Mapping[str, Any], live: Any = ...) -> Applied:
+    def ensure(
+        self,
+        desired: Mapping[str, Any],
+        live: Any = ...,
+        *,
+        conflict: Callable[[Mapping[str, Any]], str | None],
+    ) -> Applied:
         """Create the object if missing, patch it if any field it sets differs, else leave it.
 
         ``live`` is the object as just read (None: absent), if the caller has it already.
+        ``conflict`` says why an existing object is not ours to change (then Conflict is raised
+        and nothing is written), or None.
         """
         kind, meta = desired["kind"], desired["metadata"]
         read, create, patch, _ = self._ops(kind)
@@ -194,6 +206,8 @@ class Api:
                 if exc.status != 409:  # 409: created meanwhile (e.g. by a concurrent handler)
                     raise
             live = read(namespace, name)
+        if (problem := conflict(live)) is not None:
+            raise Conflict(problem)
         absent = all(not _dig(live, path) for path in MUST_BE_ABSENT.get(kind, ()))
         if matches(desired, live) and absent:
             return Applied(Outcome.UNCHANGED, live, live)
@@ -222,6 +236,43 @@ class Api:
             {"status": dict(status)},
             _content_type=MERGE_PATCH,
         )
+
+    def list_instances(self, namespace: str) -> list[dict[str, Any]]:
+        found = self._call(
+            self.custom.list_namespaced_custom_object, c.GROUP, c.VERSION, namespace, c.PLURAL
+        )
+        return list(found.get("items") or [])
+
+    def release_finalizers(self, namespace: str) -> int:
+        """Remove the operator's finalizer from the namespace's instances being deleted; the
+        number of instances still there. (For a namespace being deleted: see handlers.py.)"""
+        found = self.list_instances(namespace)
+        for item in found:
+            meta = item["metadata"]
+            finalizers = meta.get("finalizers") or []
+            if meta.get("deletionTimestamp") and c.FINALIZER in finalizers:
+                rest = [name for name in finalizers if name != c.FINALIZER]
+                try:
+                    self._call(
+                        self.custom.patch_namespaced_custom_object,
+                        c.GROUP,
+                        c.VERSION,
+                        namespace,
+                        c.PLURAL,
+                        meta["name"],
+                        # The resourceVersion makes it a compare-and-swap of the list.
+                        {
+                            "metadata": {
+                                "resourceVersion": meta["resourceVersion"],
+                                "finalizers": rest,
+                            }
+                        },
+                        _content_type=MERGE_PATCH,
+                    )
+                except ApiException as exc:
+                    if exc.status not in (404, 409):  # gone, or changed: looked at again later
+                        raise
+        return len(found)
 
 
 def client_from_environment() -> kubernetes.client.ApiClient:

@@ -13,6 +13,9 @@ LOG_LEVELS = ("debug", "info", "warning")
 LOG_FORMATS = ("plain", "full", "json")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _IMAGE = re.compile(r"^\S+$")
+# Object names the manifests/ install gives its own objects in the operator's namespace: an
+# instance whose children would take one of them is refused (see policy.py).
+DEFAULT_RESERVED_NAMES = ("watcher-backend-service", "watcher-gateway", "watcher-operator")
 
 
 class ConfigError(ValueError):
@@ -35,8 +38,18 @@ class Settings:
     # Empty: run standalone (exactly one replica). Otherwise the name of a Kopf peering object
     # (ClusterKopfPeering when cluster-wide) used to coordinate replicas; see operator/README.md.
     peering: str = ""
+    # With peering: the highest priority among live operators handles objects, the others
+    # pause; operators of equal priority all pause (Kopf's rule), so give each its own.
+    priority: int = 0
     # Port of Kopf's liveness endpoint (/healthz); 0 disables it.
     liveness_port: int = 8080
+    # Port of the operator's Prometheus metrics (/metrics); 0 disables them.
+    metrics_port: int = 9090
+    # Images instances may run: repositories (any tag or digest of exactly that repository) or
+    # exact references; "*" allows any. Empty: the default image's repository only.
+    allowed_images: tuple[str, ...] = ()
+    # Names children may never take (the installation's own Deployments, Services, ...).
+    reserved_names: tuple[str, ...] = DEFAULT_RESERVED_NAMES
     log_level: str = "info"
     log_format: str = "full"
 
@@ -92,14 +105,28 @@ class Settings:
         number("repair_interval", float, 0.1)
         number("watch_timeout", int, 1)
         number("request_timeout", float, 0.1)
-        number("liveness_port", int, 0)
-        if values.get("liveness_port", 0) > 65535:  # type: ignore[operator]
-            problems.append(f"{PREFIX}LIVENESS_PORT must be at most 65535")
+        for port in ("liveness_port", "metrics_port"):
+            number(port, int, 0)
+            if values.get(port, 0) > 65535:  # type: ignore[operator]
+                problems.append(f"{PREFIX}{port.upper()} must be at most 65535")
+        if (images := raw("allowed_images")) is not None:
+            allowed = tuple(dict.fromkeys(i.strip() for i in images.split(",") if i.strip()))
+            if bad := [image for image in allowed if not _IMAGE.match(image)]:
+                problems.append(f"{PREFIX}ALLOWED_IMAGES has invalid entries: {bad}")
+            else:
+                values["allowed_images"] = allowed
+        if (reserved := raw("reserved_names")) is not None:
+            names = tuple(sorted({n.strip() for n in reserved.split(",") if n.strip()}))
+            if bad := [name for name in names if len(name) > 253 or not _NAMESPACE.match(name)]:
+                problems.append(f"{PREFIX}RESERVED_NAMES has invalid names: {bad}")
+            else:
+                values["reserved_names"] = names
         if (peering := raw("peering")) is not None:
             if _NAMESPACE.match(peering):
                 values["peering"] = peering
             else:
                 problems.append(f"{PREFIX}PEERING={peering!r} is not a valid object name")
+        number("priority", int, -(2**31))
         choice("log_level", LOG_LEVELS)
         choice("log_format", LOG_FORMATS)
         if problems:

@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from watcher_operator import conventions as c
-from watcher_operator import resources, status
+from watcher_operator import ownership, resources, status
 from watcher_operator import spec as specs
 from watcher_operator.apply import Api, Outcome
+from watcher_operator.policy import Policy
 from watcher_operator.status import Refusal
+
+DEFAULT_POLICY = Policy()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +80,7 @@ def reconcile(
     *,
     default_image: str,
     class_owner: str | None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Result:
     """Bring the children in line with the spec; ``class_owner`` serves the classDiv, if known.
 
@@ -104,43 +108,68 @@ def reconcile(
             f"classDiv {parsed.class_div} is already served by WatcherInstance {class_owner} "
             "in this namespace; a class has one service (and one database)",
         )
-    claim: dict[str, Any] | None = None
     if parsed is not None and refusal is None:
-        claim = api.read("PersistentVolumeClaim", namespace, c.data_claim_name(name))
-        refusal = claim_refusal(parsed, claim) if claim is not None else None
+        refusal = policy.refusal(name, parsed.image, default_image)
+
+    desired: list[dict[str, Any]] = []
+    live: dict[str, dict[str, Any] | None] = {}  # kind -> the child as it is now
+    monitoring = False
+    restart = ""
+    if parsed is not None and refusal is None:
+        owner = resources.owner_reference(body)
+        restart = resources.pending_restart(parsed, previous)
+        desired = [
+            resources.data_claim(name, namespace, parsed, owner),
+            resources.deployment(name, namespace, parsed, owner, restarted_at=restart),
+            resources.service(name, namespace, parsed, owner),
+        ]
+        monitoring = api.has_api(c.MONITORING_GROUP, c.MONITORING_VERSION)
+        if monitoring and parsed.service_monitor.enabled:
+            desired.append(resources.service_monitor(name, namespace, parsed, owner))
+        for manifest in desired:
+            live[manifest["kind"]] = api.read(
+                manifest["kind"], namespace, manifest["metadata"]["name"]
+            )
+        # Nothing is changed unless every child is absent or already this instance's own.
+        conflicts = [
+            problem
+            for found in live.values()
+            if found is not None and (problem := ownership.conflict(found, name, meta["uid"]))
+        ]
+        claim = live["PersistentVolumeClaim"]
+        if conflicts:
+            refusal = Refusal(status.NAME_CONFLICT, "; ".join(conflicts))
+        elif claim is not None:
+            refusal = claim_refusal(parsed, claim)
 
     if refusal is not None:
         if refusal != status.refusal_in(previous, generation):
             events.append(Event("Warning", "Refused", refusal.message))
-        deployment = api.read("Deployment", namespace, c.child_name(name))
+        # Its readiness is reported only if the Deployment is this instance's.
+        found = live.get("Deployment", ...)
+        if found is ...:
+            found = api.read("Deployment", namespace, c.child_name(name))
+        if found is not None and ownership.conflict(found, name, meta["uid"]):
+            found = None
         new = status.compute(
             generation=generation,
             previous=previous,
             refusal=refusal,
             paused=False,
-            deployment=deployment,
+            deployment=found,
             service_url=c.service_url(name, namespace),
         )
         return Result(new, events)
 
     assert parsed is not None  # parsing failed, or a refusal was returned above
-    owner = resources.owner_reference(body)
-    restart = resources.pending_restart(parsed, previous)
-    desired = [
-        resources.data_claim(name, namespace, parsed, owner),
-        resources.deployment(name, namespace, parsed, owner, restarted_at=restart),
-        resources.service(name, namespace, parsed, owner),
-    ]
-    monitoring = api.has_api(c.MONITORING_GROUP, c.MONITORING_VERSION)
-    if monitoring and parsed.service_monitor.enabled:
-        desired.append(resources.service_monitor(name, namespace, parsed, owner))
-
     deployment: dict[str, Any] | None = None
     for manifest in desired:
-        # The claim was read above already; the others are read now.
-        live = claim if manifest["kind"] == "PersistentVolumeClaim" else ...
-        applied = api.ensure(manifest, live)
         kind, child = manifest["kind"], manifest["metadata"]["name"]
+        applied = api.ensure(
+            manifest,
+            live[kind],
+            conflict=lambda found: ownership.conflict(found, name, meta["uid"]),
+        )
         if applied.outcome is not Outcome.UNCHANGED:
             events.append(_describe(kind, child, applied.outcome, repairing=repairing))
         if kind == "Deployment":
@@ -159,7 +188,7 @@ def reconcile(
                 )
 
     if monitoring and not parsed.service_monitor.enabled:
-        events.extend(_remove_service_monitor(api, namespace, name))
+        events.extend(_remove_service_monitor(api, namespace, name, meta["uid"]))
 
     new = status.compute(
         generation=generation,
@@ -173,12 +202,11 @@ def reconcile(
     return Result(new, events)
 
 
-def _remove_service_monitor(api: Api, namespace: str, instance: str) -> list[Event]:
+def _remove_service_monitor(api: Api, namespace: str, instance: str, uid: str) -> list[Event]:
     """Delete the instance's ServiceMonitor after serviceMonitor.enabled turned false."""
     name = c.child_name(instance)
     live = api.read("ServiceMonitor", namespace, name)
-    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
-    if live is None or labels.get(c.LABEL_MANAGED_BY) != c.MANAGED_BY:
+    if live is None or ownership.conflict(live, instance, uid) is not None:
         return []
     if not api.delete("ServiceMonitor", namespace, name):
         return []

@@ -26,6 +26,8 @@ CONFIG_MAP = "watcher-routes"
 KEY = "routes.json"
 COMPONENT = "routes"
 ROUTED_PHASES = ("Pending", "Progressing", "Ready", "Paused")
+# The ConfigMap's labels: the operator writes it only while it carries them (it is its own).
+LABELS = {c.LABEL_NAME: c.APP_NAME, c.LABEL_COMPONENT: COMPONENT, c.LABEL_MANAGED_BY: c.MANAGED_BY}
 
 
 def entry(
@@ -60,11 +62,7 @@ def config_map(namespace: str, routes: Mapping[str, str]) -> dict[str, Any]:
         "metadata": {
             "name": CONFIG_MAP,
             "namespace": namespace,
-            "labels": {
-                c.LABEL_NAME: c.APP_NAME,
-                c.LABEL_COMPONENT: COMPONENT,
-                c.LABEL_MANAGED_BY: c.MANAGED_BY,
-            },
+            "labels": dict(LABELS),
         },
         "data": {KEY: json.dumps(dict(routes), indent=2, sort_keys=True) + "\n"},
     }

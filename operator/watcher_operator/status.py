@@ -22,9 +22,23 @@ DUPLICATE_CLASS = "DuplicateClassDiv"
 STORAGE_SHRINK = "StorageShrinkRefused"
 STORAGE_CLASS_CHANGE = "StorageClassImmutable"
 CLASS_DIV_CHANGE = "ClassDivChanged"
+# A child's name is taken by an object this instance does not own (it is left alone).
+NAME_CONFLICT = "NameConflict"
+# The platform admin's limits (policy.py): a reserved child name, an image not on the list.
+RESERVED_NAME = "ReservedName"
+IMAGE_NOT_ALLOWED = "ImageNotAllowed"
 # A pass that failed on an API error (the children may be partly applied; it is retried).
 APPLY_FAILED = "ApplyFailed"
-REFUSALS = (INVALID_SPEC, DUPLICATE_CLASS, STORAGE_SHRINK, STORAGE_CLASS_CHANGE, CLASS_DIV_CHANGE)
+REFUSALS = (
+    INVALID_SPEC,
+    DUPLICATE_CLASS,
+    STORAGE_SHRINK,
+    STORAGE_CLASS_CHANGE,
+    CLASS_DIV_CHANGE,
+    NAME_CONFLICT,
+    RESERVED_NAME,
+    IMAGE_NOT_ALLOWED,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,9 +180,15 @@ def compute(
 
 
 def failed(
-    previous: Mapping[str, Any], *, generation: int, message: str, timestamp: str | None = None
+    previous: Mapping[str, Any],
+    *,
+    generation: int,
+    message: str,
+    reason: str = APPLY_FAILED,
+    timestamp: str | None = None,
 ) -> dict[str, Any]:
-    """The last status, marked Degraded (ApplyFailed) by a pass that could not complete.
+    """The last status, marked Degraded (``reason``, by default ApplyFailed) by a pass that
+    could not complete.
 
     observedGeneration stays what it was: this generation has not been reconciled.
     """
@@ -195,7 +215,7 @@ def failed(
         {
             "type": "Degraded",
             "status": "True",
-            "reason": APPLY_FAILED,
+            "reason": reason,
             "message": message,
             "lastTransitionTime": (
                 was["lastTransitionTime"]

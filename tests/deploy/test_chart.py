@@ -52,6 +52,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "namespaced-rbac": {
         "sets": ["rbac.clusterWide=false", "operator.namespaces={watcher,course-a}"],
     },
+    "cluster-wide": {"sets": ["rbac.clusterWide=true"]},
 }
 
 
@@ -81,6 +82,9 @@ def test_default_rendering() -> None:
         ("CustomResourceDefinition", c.CRD_NAME),
         ("Deployment", "watcher-jcode-watcher-gateway"),
         ("Deployment", "watcher-jcode-watcher-operator"),
+        # Namespace-scoped by default: the operator's rules on workloads in its own namespace.
+        ("Role", "watcher-jcode-watcher-operator"),
+        ("RoleBinding", "watcher-jcode-watcher-operator"),
         ("Service", "watcher-backend-service"),
         ("ServiceAccount", "watcher-jcode-watcher-gateway"),
         ("ServiceAccount", "watcher-jcode-watcher-operator"),
@@ -99,15 +103,22 @@ def test_full_rendering() -> None:
         ("Deployment", "watcher-jcode-watcher-operator"),
         ("Secret", "watcher-jcode-watcher-tokens"),
         ("Service", "watcher-backend-service"),
+        ("Service", "watcher-jcode-watcher-operator"),
         ("ServiceAccount", "watcher-jcode-watcher-gateway"),
         ("ServiceAccount", "watcher-jcode-watcher-operator"),
         ("ServiceMonitor", "watcher-jcode-watcher-gateway"),
+        ("ServiceMonitor", "watcher-jcode-watcher-operator"),
         ("WatcherInstance", "ds-2"),
         ("WatcherInstance", "os-1"),
     ]
-    # The ServiceMonitor needs the value and the cluster's API both.
+    # The ServiceMonitors (and the operator's metrics Service, there for its ServiceMonitor)
+    # need the value and the cluster's API both.
     without = kinds_and_names(rendered("full"))
-    assert without == [entry for entry in with_monitoring if entry[0] != "ServiceMonitor"]
+    assert without == [
+        entry
+        for entry in with_monitoring
+        if entry[0] != "ServiceMonitor" and entry != ("Service", "watcher-jcode-watcher-operator")
+    ]
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -138,7 +149,7 @@ def test_custom_resource_check_rejects_bad_ones() -> None:
         + repr(schemas.DURATION).replace("\\\\", "\\"),
         "spec.storage: Additional properties are not allowed ('sise' was unexpected)",
     ]
-    monitor = find(documents, "ServiceMonitor")
+    monitor = find(documents, "ServiceMonitor", "watcher-jcode-watcher-gateway")
     monitor["spec"]["endpoints"][0]["intervall"] = "30s"
     del monitor["spec"]["selector"]
     assert schemas.custom_resource_errors(monitor) == [
@@ -161,16 +172,13 @@ def rules_of(role: dict[str, Any]) -> list[tuple[tuple[str, ...], ...]]:
     ]
 
 
-CLUSTER_SCOPED = {"namespaces", "customresourcedefinitions"}
-
-
 def expected_rules(
     *, namespaced: bool = True, cluster_scoped: bool = True
 ) -> list[tuple[tuple[str, ...], ...]]:
     return [
         (rule.api_groups, rule.resources, rule.verbs)
         for rule in rbac.RULES
-        if (cluster_scoped if CLUSTER_SCOPED & set(rule.resources) else namespaced)
+        if (cluster_scoped if rule.cluster_wide else namespaced)
     ]
 
 
@@ -186,10 +194,13 @@ def rule_comments(text: str, kind: str) -> list[str]:
 
 
 def test_cluster_role_is_exactly_the_operators_rules_with_a_comment_each() -> None:
-    documents = rendered("default")
+    documents = rendered("cluster-wide")
     role = find(documents, "ClusterRole")
     assert rules_of(role) == expected_rules()
-    assert rule_comments(rendered_text("default"), "ClusterRole") == [r.why for r in rbac.RULES]
+    assert rule_comments(rendered_text("cluster-wide"), "ClusterRole") == [
+        r.why for r in rbac.RULES
+    ]
+    assert not [doc for doc in documents if doc["kind"] in ("Role", "RoleBinding")]
     binding = find(documents, "ClusterRoleBinding")
     account = find(documents, "ServiceAccount", "watcher-jcode-watcher-operator")
     assert binding["roleRef"] == {
@@ -266,14 +277,29 @@ def test_operator_runs_from_its_settings_with_kopf_liveness() -> None:
     [container] = containers(operator)
     assert container["command"] == ["python", "-m", "watcher_operator"]
     settings = OperatorSettings.from_env(env_of(container))  # every value set there is valid
-    assert settings.clusterwide and settings.peering == ""
+    # Namespace-scoped by default: it serves the release namespace only.
+    assert settings.namespaces == (NAMESPACE,) and settings.peering == ""
     assert settings.default_image == container["image"]
     assert settings.log_format == "json"
-    # The probes call Kopf's liveness endpoint where python -m watcher_operator puts it.
-    [port] = container["ports"]
-    assert port["containerPort"] == settings.liveness_port == 8080
+    # Only the chart's image repository runs, and no instance may take the release's names.
+    assert settings.allowed_images == ()
+    assert settings.reserved_names == (
+        "watcher-backend-service",
+        "watcher-jcode-watcher-gateway",
+        "watcher-jcode-watcher-operator",
+    )
+    # The probes call Kopf's liveness endpoint where python -m watcher_operator puts it; the
+    # metrics port is where the operator serves /metrics.
+    liveness, metrics = container["ports"]
+    assert liveness["containerPort"] == settings.liveness_port == 8080
+    assert (metrics["name"], metrics["containerPort"]) == ("metrics", settings.metrics_port)
     for probe in ("startupProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": liveness["name"]}
+    # With metrics off, no port for them.
+    off = find(
+        render(sets=["operator.metricsPort=0"]), "Deployment", "watcher-jcode-watcher-operator"
+    )
+    assert [port["name"] for port in containers(off)[0]["ports"]] == ["liveness"]
 
 
 def test_gateway_serves_the_original_backends_address_from_the_routes_configmap() -> None:
@@ -320,7 +346,7 @@ def test_selectors_keep_the_components_apart() -> None:
 
 
 def test_gateway_service_monitor_scrapes_its_metrics() -> None:
-    monitor = find(rendered("full+monitoring"), "ServiceMonitor")
+    monitor = find(rendered("full+monitoring"), "ServiceMonitor", "watcher-jcode-watcher-gateway")
     service = find(rendered("full+monitoring"), "Service", "watcher-backend-service")
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     assert (
@@ -329,6 +355,34 @@ def test_gateway_service_monitor_scrapes_its_metrics() -> None:
     assert monitor["spec"]["endpoints"] == [
         {"port": "http", "path": "/metrics", "interval": "15s", "scrapeTimeout": "10s"}
     ]
+
+
+def test_operator_service_monitor_scrapes_its_metrics_port() -> None:
+    documents = rendered("full+monitoring")
+    monitor = find(documents, "ServiceMonitor", "watcher-jcode-watcher-operator")
+    service = find(documents, "Service", "watcher-jcode-watcher-operator")
+    operator = find(documents, "Deployment", "watcher-jcode-watcher-operator")
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    assert service["spec"]["selector"].items() <= pod_labels(operator).items()
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 9102, "targetPort": "metrics", "protocol": "TCP"}
+    ]
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "20s", "scrapeTimeout": "5s"}
+    ]
+    [container] = containers(operator)
+    settings = OperatorSettings.from_env(env_of(container))
+    assert settings.metrics_port == 9102
+    assert settings.allowed_images == (
+        "ghcr.io/jcode-watcher/jcode-watcher",
+        "mirror.example/jcode-watcher",
+    )
+    # The gateway's and the operator's selectors never match each other's pods.
+    gateway = find(documents, "Deployment", "watcher-jcode-watcher-gateway")
+    assert not service["spec"]["selector"].items() <= pod_labels(gateway).items()
 
 
 def service_variables() -> set[str]:

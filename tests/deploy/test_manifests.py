@@ -87,6 +87,8 @@ def test_kustomization_installs_the_crd_rbac_operator_and_gateway() -> None:
             ("ServiceAccount", "watcher-operator"),
             ("ClusterRole", "watcher-operator"),
             ("ClusterRoleBinding", "watcher-operator"),
+            ("Role", "watcher-operator"),
+            ("RoleBinding", "watcher-operator"),
             ("Deployment", "watcher-operator"),
             ("ServiceAccount", "watcher-gateway"),
             ("Service", "watcher-backend-service"),
@@ -98,6 +100,7 @@ def test_kustomization_installs_the_crd_rbac_operator_and_gateway() -> None:
     assert placed == {namespace}
     binding = find(documents, "ClusterRoleBinding")
     assert binding["subjects"][0]["namespace"] == namespace
+    assert find(documents, "RoleBinding")["subjects"][0]["namespace"] == namespace
 
 
 def test_kustomized_objects_are_valid_kubernetes() -> None:

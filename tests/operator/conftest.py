@@ -8,7 +8,6 @@ both talking HTTP to the emulator on 127.0.0.1. Tests observe the emulator's sta
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,6 +30,7 @@ TEST_SETTINGS = {
     "WATCHER_OPERATOR_WATCH_TIMEOUT": "2",
     "WATCHER_OPERATOR_REQUEST_TIMEOUT": "10",
     "WATCHER_OPERATOR_LIVENESS_PORT": "0",
+    "WATCHER_OPERATOR_METRICS_PORT": "0",
     "WATCHER_OPERATOR_NAMESPACES": "",
 }
 
@@ -124,8 +124,3 @@ def assert_calls_allowed_by_rbac(api: ApiServer) -> None:
     assert calls, "the operator made no API calls at all"
     denied = sorted({call for call in calls if not rbac.allows(*call)})
     assert not denied, f"API calls not granted by watcher_operator/rbac.py: {denied}"
-
-
-@pytest.fixture
-def kubectl_env(kubeconfig: Path) -> dict[str, str]:
-    return {**os.environ, "KUBECONFIG": str(kubeconfig)}

@@ -1,4 +1,4 @@
-"""Shared helpers of the operator tests: resources, polling, and what the cluster would do."""
+"""Shared helpers of the operator tests: resources, polling, what the emulator holds."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ SERVICES = kmock.resource("", "v1", "services")
 CLAIMS = kmock.resource("", "v1", "persistentvolumeclaims")
 EVENTS = kmock.resource("", "v1", "events")
 CONFIG_MAPS = kmock.resource("", "v1", "configmaps")
-SERVICE_MONITORS = kmock.resource(c.MONITORING_GROUP, c.MONITORING_VERSION, c.SERVICE_MONITORS)
 
 T = TypeVar("T")
 
@@ -77,21 +76,6 @@ def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
     return next((cond for cond in status.get("conditions") or [] if cond["type"] == kind), {})
 
 
-def mark_deployment_ready(api: ApiServer, name: str, namespace: str = "ns1") -> None:
-    """Do what the Deployment controller and kubelet would: report every replica ready."""
-    deployment = api.read_object(DEPLOYMENTS, namespace, name)
-    assert deployment is not None, f"no Deployment {name}"
-    replicas = deployment["spec"].get("replicas", 1)
-    counts = {
-        "replicas": replicas,
-        "updatedReplicas": replicas,
-        "readyReplicas": replicas,
-        "availableReplicas": replicas,
-    }
-    status = {"observedGeneration": deployment["metadata"]["generation"], **counts}
-    api.patch_object(DEPLOYMENTS, namespace, name, {"status": status}, subresource="status")
-
-
 def events_for(api: ApiServer, name: str, namespace: str = "ns1") -> list[tuple[str, str, str]]:
     """(type, reason, message) of the Events posted about an instance, oldest first."""
     return [
@@ -100,10 +84,6 @@ def events_for(api: ApiServer, name: str, namespace: str = "ns1") -> list[tuple[
         if event.get("involvedObject", {}).get("name") == name
         and event.get("involvedObject", {}).get("kind") == c.KIND
     ]
-
-
-def reasons(api: ApiServer, name: str, namespace: str = "ns1") -> list[str]:
-    return [reason for _, reason, _ in events_for(api, name, namespace)]
 
 
 def client_reads(api: ApiServer, path: str) -> int:
@@ -146,14 +126,3 @@ def install_crd(api: ApiServer, group: str, version: str, plural: str, kind: str
             },
         },
     )
-
-
-async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run a command without blocking the event loop the emulator serves from."""
-    process = await asyncio.create_subprocess_exec(
-        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    async with asyncio.timeout(60):
-        out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher_operator.config import DEFAULT_IMAGE, ConfigError, Settings
+from watcher_operator.config import DEFAULT_IMAGE, DEFAULT_RESERVED_NAMES, ConfigError, Settings
 
 
 def test_defaults() -> None:
@@ -19,12 +19,22 @@ def test_defaults() -> None:
         watch_timeout=120,
         request_timeout=30.0,
         peering="",
+        priority=0,
         liveness_port=8080,
+        metrics_port=9090,
+        allowed_images=(),
+        reserved_names=DEFAULT_RESERVED_NAMES,
         log_level="info",
         log_format="full",
     )
     assert settings.clusterwide
     assert DEFAULT_IMAGE == "ghcr.io/jcode-watcher/jcode-watcher:0.1.0"
+    # The plain manifests' own objects (manifests/operator.yaml and gateway.yaml).
+    assert DEFAULT_RESERVED_NAMES == (
+        "watcher-backend-service",
+        "watcher-gateway",
+        "watcher-operator",
+    )
 
 
 def test_every_setting() -> None:
@@ -36,7 +46,11 @@ def test_every_setting() -> None:
             "WATCHER_OPERATOR_WATCH_TIMEOUT": "30",
             "WATCHER_OPERATOR_REQUEST_TIMEOUT": "5",
             "WATCHER_OPERATOR_PEERING": "watchers",
+            "WATCHER_OPERATOR_PRIORITY": "-5",
             "WATCHER_OPERATOR_LIVENESS_PORT": "0",
+            "WATCHER_OPERATOR_METRICS_PORT": "9102",
+            "WATCHER_OPERATOR_ALLOWED_IMAGES": " mirror.example/w , busybox:1,mirror.example/w",
+            "WATCHER_OPERATOR_RESERVED_NAMES": "b-svc,a-op",
             "WATCHER_OPERATOR_LOG_LEVEL": "DEBUG",
             "WATCHER_OPERATOR_LOG_FORMAT": "json",
             "UNRELATED": "ignored",
@@ -49,7 +63,11 @@ def test_every_setting() -> None:
         watch_timeout=30,
         request_timeout=5.0,
         peering="watchers",
+        priority=-5,
         liveness_port=0,
+        metrics_port=9102,
+        allowed_images=("mirror.example/w", "busybox:1"),
+        reserved_names=("a-op", "b-svc"),
         log_level="debug",
         log_format="json",
     )
@@ -72,6 +90,10 @@ def test_every_problem_is_reported_at_once() -> None:
                 "WATCHER_OPERATOR_REQUEST_TIMEOUT": "fast",
                 "WATCHER_OPERATOR_PEERING": "Bad Name",
                 "WATCHER_OPERATOR_LIVENESS_PORT": "70000",
+                "WATCHER_OPERATOR_METRICS_PORT": "-1",
+                "WATCHER_OPERATOR_PRIORITY": "high",
+                "WATCHER_OPERATOR_ALLOWED_IMAGES": "ok:1,two words",
+                "WATCHER_OPERATOR_RESERVED_NAMES": "ok,Not_OK",
                 "WATCHER_OPERATOR_LOG_LEVEL": "trace",
                 "WATCHER_OPERATOR_LOG_FORMAT": "xml",
             }
@@ -85,6 +107,10 @@ def test_every_problem_is_reported_at_once() -> None:
         "REQUEST_TIMEOUT='fast' is not a number",
         "PEERING='Bad Name' is not a valid object name",
         "LIVENESS_PORT must be at most 65535",
+        "METRICS_PORT='-1' must be at least 0",
+        "PRIORITY='high' is not a number",
+        "ALLOWED_IMAGES has invalid entries: ['two words']",
+        "RESERVED_NAMES has invalid names: ['Not_OK']",
         "LOG_LEVEL='trace' is not one of",
         "LOG_FORMAT='xml' is not one of",
     ):

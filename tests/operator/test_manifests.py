@@ -326,24 +326,47 @@ def test_rbac_yaml_is_rendered_from_the_rule_list() -> None:
     documents = load_all_yaml(MANIFESTS / "rbac.yaml")
     for document in documents:
         kubernetes_validate.validate(document, K8S_VERSION, strict=True)
-    account, role, binding = documents
-    assert (account["kind"], role["kind"], binding["kind"]) == (
+    account, cluster_role, cluster_binding, role, binding = documents
+    assert [doc["kind"] for doc in documents] == [
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
-    )
-    assert role["rules"] == [
-        {"apiGroups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
-        for r in rbac.RULES
+        "Role",
+        "RoleBinding",
     ]
-    assert binding["roleRef"] == {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "ClusterRole",
-        "name": role["metadata"]["name"],
+
+    def rules(*selected: rbac.Rule) -> list[dict[str, list[str]]]:
+        return [
+            {
+                "apiGroups": list(r.api_groups),
+                "resources": list(r.resources),
+                "verbs": list(r.verbs),
+            }
+            for r in selected
+        ]
+
+    # Namespace-scoped: what it creates and changes only in its own namespace.
+    assert cluster_role["rules"] == rules(*(r for r in rbac.RULES if r.cluster_wide))
+    assert role["rules"] == rules(*(r for r in rbac.RULES if not r.cluster_wide))
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == rbac.NAMESPACE
+    assert {r.resources for r in rbac.RULES if r.cluster_wide} == {
+        ("watcherinstances",),
+        ("namespaces",),
+        ("customresourcedefinitions",),
     }
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": rbac.NAMESPACE}
-    ]
+    for bound, granted in ((cluster_binding, cluster_role), (binding, role)):
+        assert bound["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": granted["kind"],
+            "name": granted["metadata"]["name"],
+        }
+        assert bound["subjects"] == [
+            {
+                "kind": "ServiceAccount",
+                "name": account["metadata"]["name"],
+                "namespace": rbac.NAMESPACE,
+            }
+        ]
     # Each rule says why, in the YAML too.
     assert (MANIFESTS / "rbac.yaml").read_text().count("  # ") == len(rbac.RULES)
 
@@ -386,10 +409,12 @@ def test_operator_deployment() -> None:
     }
     env = {var["name"]: var["value"] for var in container["env"]}
     settings = Settings.from_env(env)  # every variable set there is valid
-    assert settings.clusterwide and settings.peering == ""
-    [port] = container["ports"]
-    assert port["containerPort"] == settings.liveness_port
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+    # It serves its own namespace, where rbac.yaml's Role is.
+    assert settings.namespaces == (rbac.NAMESPACE,) and settings.peering == ""
+    liveness, metrics = container["ports"]
+    assert liveness["containerPort"] == settings.liveness_port
+    assert metrics["containerPort"] == settings.metrics_port
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": liveness["name"]}
     assert container["image"] == settings.default_image
 
 

@@ -12,6 +12,7 @@ from tests.operator.apiserver import ApiServer
 from tests.operator.helpers import CLAIMS, DEPLOYMENTS, INSTANCES, SERVICES, create_instance
 from watcher_operator import spec
 from watcher_operator.apply import Api
+from watcher_operator.policy import Policy
 from watcher_operator.reconcile import Event, Result, claim_refusal, reconcile
 from watcher_operator.status import Refusal
 
@@ -125,3 +126,72 @@ async def test_a_refusal_is_said_once_and_applies_nothing(apiserver: ApiServer, 
     again = await run_pass(api, apiserver, owner="older-instance")
     assert again.events == []
     assert again.status == refused.status
+
+
+async def test_a_foreign_object_of_a_childs_name_is_left_alone(
+    apiserver: ApiServer, api: Api
+) -> None:
+    """The gateway's Service, a user's own Deployment: never patched, never adopted. The pass is
+    refused (NameConflict) before anything is written."""
+    theirs = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "watcher-os-1", "namespace": "ns1", "labels": {"team": "other"}},
+        "spec": {"selector": {"app": "theirs"}},
+    }
+    apiserver.create_object(SERVICES, "ns1", theirs)
+    create_instance(apiserver, "os-1", {"classDiv": "os-1"})
+    before = writes(apiserver)
+    refused = await run_pass(api, apiserver)
+    assert refused.status["phase"] == "Degraded"
+    degraded = next(c for c in refused.status["conditions"] if c["type"] == "Degraded")
+    assert degraded["reason"] == "NameConflict"
+    assert degraded["message"].startswith("Service watcher-os-1 already exists and is not")
+    assert [(e.type, e.reason) for e in refused.events] == [("Warning", "Refused")]
+    assert writes(apiserver) == before  # nothing written: no claim, no Deployment, no patch
+    found = apiserver.read_object(SERVICES, "ns1", "watcher-os-1")
+    assert found["spec"] == {"selector": {"app": "theirs"}}
+    assert "ownerReferences" not in found["metadata"]
+    # Removed by its owner, the name is free: the next pass goes ahead.
+    apiserver.delete_object(SERVICES, "ns1", "watcher-os-1")
+    accepted = await run_pass(api, apiserver)
+    assert accepted.status["phase"] == "Pending"
+    assert apiserver.read_object(SERVICES, "ns1", "watcher-os-1")["metadata"]["ownerReferences"]
+
+
+async def test_a_retained_volume_labelled_as_the_instances_is_taken_back(
+    apiserver: ApiServer, api: Api
+) -> None:
+    retained = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": "watcher-os-1-data",
+            "namespace": "ns1",
+            "labels": {
+                "app.kubernetes.io/managed-by": "watcher-operator",
+                "app.kubernetes.io/instance": "os-1",
+                "watcher.jcode.io/class-div": "os-1",
+            },
+        },
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}},
+    }
+    apiserver.create_object(CLAIMS, "ns1", retained)
+    create_instance(apiserver, "os-1", {"classDiv": "os-1"})
+    result = await run_pass(api, apiserver)
+    assert result.status["phase"] == "Pending"
+    assert apiserver.read_object(DEPLOYMENTS, "ns1", "watcher-os-1") is not None
+
+
+async def test_the_admins_policy_refuses_before_anything_is_read(
+    apiserver: ApiServer, api: Api
+) -> None:
+    create_instance(apiserver, "os-1", {"classDiv": "os-1", "image": "miner/xmr:1"})
+    body = apiserver.read_object(INSTANCES, "ns1", "os-1")
+    policy = Policy(reserved_names=frozenset({"watcher-backend-service"}))
+    result = await asyncio.to_thread(
+        reconcile, api, body, default_image=IMAGE, class_owner="os-1", policy=policy
+    )
+    degraded = next(c for c in result.status["conditions"] if c["type"] == "Degraded")
+    assert degraded["reason"] == "ImageNotAllowed"
+    assert apiserver.list_objects(DEPLOYMENTS, "ns1") == []

@@ -93,16 +93,26 @@ namespace) if rbac.clusterWide, else the release namespace (a Role is granted pe
 {{- end -}}
 
 {{/*
+The names of this release's objects in its namespace, comma-separated: the operator refuses an
+instance whose children (watcher-<name>, watcher-<name>-data) would take one of them.
+*/}}
+{{- define "jcode-watcher.reservedNames" -}}
+{{- $names := list (include "jcode-watcher.operator.fullname" .) (include "jcode-watcher.gateway.fullname" .) -}}
+{{- if .Values.gateway.enabled -}}
+{{- $names = append $names .Values.gateway.service.name -}}
+{{- end -}}
+{{- join "," (sortAlpha (uniq $names)) -}}
+{{- end -}}
+
+{{/*
 The operator's RBAC rules: exactly operator/watcher_operator/rbac.py (tests/deploy holds the two
 equal), one comment per rule. Pass (dict "namespaced" true|false "clusterScoped" true|false) to
-get the rules on namespaced resources, on cluster-scoped ones, or both.
+get the rules a per-namespace Role holds, those always granted cluster-wide (the cluster-scoped
+reads, and WatcherInstances: their finalizers must go even while a namespace and its Role are
+being deleted), or both.
 */}}
 {{- define "jcode-watcher.operator.rules" -}}
 {{- if .namespaced }}
-# Kopf watches WatcherInstances and patches its finalizer and annotations on them.
-- apiGroups: [watcher.jcode.io]
-  resources: [watcherinstances]
-  verbs: [list, watch, patch]
 # The operator writes status (phase, conditions, readyReplicas, ...).
 - apiGroups: [watcher.jcode.io]
   resources: [watcherinstances/status]
@@ -129,7 +139,11 @@ get the rules on namespaced resources, on cluster-scoped ones, or both.
   verbs: [create]
 {{- end }}
 {{- if .clusterScoped }}
-# Kopf follows the namespaces it serves (WATCHER_OPERATOR_NAMESPACES) come and go.
+# Kopf watches WatcherInstances and patches its finalizer on them, also in a namespace being deleted.
+- apiGroups: [watcher.jcode.io]
+  resources: [watcherinstances]
+  verbs: [list, watch, patch]
+# Kopf follows the namespaces it serves; reconcilers stop in a namespace being deleted.
 - apiGroups: [""]
   resources: [namespaces]
   verbs: [list, watch]
