@@ -241,6 +241,12 @@ class Settings(EnvSettings):
         _bool,
         "Add POST /_bench/noop (parses like an ingest, writes nothing) for make bench.",
     )
+    wal_autocheckpoint: int = _field(
+        1000,
+        _non_negative_int,
+        "WAL pages after which a commit checkpoints (SQLite's default); 0 leaves every checkpoint"
+        " to Litestream, as its docs ask (the operator sets 0 when spec.backup is enabled).",
+    )
 
     @classmethod
     def _raw_value(cls, field: str, values: Mapping[str, str]) -> tuple[str, str | None]:
