@@ -11,15 +11,14 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from datetime import datetime
-from typing import TextIO
 
 from watcher.api.params import parse_datetime
 from watcher.config import Settings
 from watcher.content import ContentReader
 from watcher.export.archive import write_progsnap2
 from watcher.names import CLASS_DIV, HW_NAME
+from watcher.progress import ProgressBar
 from watcher.store.export import ExportSourceError, Selection, count_events, export_connection
 from watcher.timefmt import KST
 
@@ -55,32 +54,6 @@ def selection_of(args: argparse.Namespace, settings: Settings) -> tuple[Selectio
             raise UsageError("--pseudonymize needs a key: set WATCHER_EXPORT_KEY")
         key = settings.export_key.encode()
     return Selection(args.class_div, args.assignment, start, end), key
-
-
-class ProgressBar:
-    """`exported 1,234 / 5,678 rows [#####.....] 22%` on one stderr line, ten times a second."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total: int) -> None:
-        self.stream = stream
-        self.total = total
-        self._shown = 0.0
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if done < self.total and now - self._shown < 0.1:
-            return
-        self._shown = now
-        share = done / self.total if self.total else 1.0
-        filled = round(share * self.WIDTH)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\rexported {done:,} / {self.total:,} rows [{bar}] {share:4.0%}")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
 
 
 async def _export(
