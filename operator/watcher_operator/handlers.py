@@ -182,6 +182,7 @@ async def reconciler(
                     raw,
                     default_image=SETTINGS.default_image,
                     class_owner=owner,
+                    litestream_image=SETTINGS.litestream_image,
                 )
                 for event in result.events:
                     kopf.event(body, type=event.type, reason=event.reason, message=event.message)

@@ -10,11 +10,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from watcher_operator import conventions as c
 from watcher_operator import resources, status
 from watcher_operator import spec as specs
 from watcher_operator.apply import Api, Outcome
-from watcher_operator.status import Refusal
+from watcher_operator.config import DEFAULT_LITESTREAM_IMAGE
+from watcher_operator.status import BackupState, Refusal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +65,39 @@ def claim_refusal(spec: specs.InstanceSpec, claim: Mapping[str, Any]) -> Refusal
     return None
 
 
+def backup_state(
+    api: Api, namespace: str, spec: specs.InstanceSpec
+) -> tuple[BackupState | None, str]:
+    """What spec.backup needs, as found in the namespace, and its Secret's resourceVersion ('' if
+    none). Only the Secret's metadata is read: the sidecar gets the keys from the kubelet."""
+    backup = spec.backup
+    if backup is None:
+        return None, ""
+    state = BackupState(
+        replica_url=backup.replica_url(namespace, spec.class_div),
+        sync_interval=backup.sync_interval,
+        enabled=backup.enabled,
+        secret=backup.credentials_secret,
+        claim=backup.claim_name,
+    )
+    if not backup.enabled:
+        return state, ""
+    version = ""
+    if backup.claim_name:
+        found = api.read("PersistentVolumeClaim", namespace, backup.claim_name) is not None
+        state = dataclasses.replace(state, claim_found=found)
+    if backup.credentials_secret:
+        try:
+            secret = api.secret_metadata(namespace, backup.credentials_secret)
+        except ApiException as exc:
+            if exc.status != 403:
+                raise
+        else:
+            state = dataclasses.replace(state, secret_found=secret is not None)
+            version = ((secret or {}).get("metadata") or {}).get("resourceVersion", "")
+    return state, version
+
+
 def _describe(applied_kind: str, name: str, outcome: Outcome, *, repairing: bool) -> Event:
     if outcome is Outcome.CREATED:
         verb = "Recreated missing" if repairing else "Created"
@@ -77,6 +113,7 @@ def reconcile(
     *,
     default_image: str,
     class_owner: str | None,
+    litestream_image: str = DEFAULT_LITESTREAM_IMAGE,
 ) -> Result:
     """Bring the children in line with the spec; ``class_owner`` serves the classDiv, if known.
 
@@ -94,6 +131,7 @@ def reconcile(
     try:
         problems = specs.check_name(name)
         parsed = specs.parse(body.get("spec"), default_image=default_image)
+        problems += specs.check_backup_claim(name, parsed)
         if problems:
             raise specs.SpecError(problems)
     except specs.SpecError as exc:
@@ -126,9 +164,24 @@ def reconcile(
     assert parsed is not None  # parsing failed, or a refusal was returned above
     owner = resources.owner_reference(body)
     restart = resources.pending_restart(parsed, previous)
+    backup, secret_version = backup_state(api, namespace, parsed)
     desired = [
         resources.data_claim(name, namespace, parsed, owner),
-        resources.deployment(name, namespace, parsed, owner, restarted_at=restart),
+        # Litestream's configuration exists before the pod that mounts it.
+        *(
+            [resources.backup_config_map(name, namespace, parsed, owner)]
+            if backup is not None and backup.enabled
+            else []
+        ),
+        resources.deployment(
+            name,
+            namespace,
+            parsed,
+            owner,
+            restarted_at=restart,
+            litestream_image=litestream_image,
+            backup_secret_version=secret_version,
+        ),
         resources.service(name, namespace, parsed, owner),
     ]
     monitoring = api.has_api(c.MONITORING_GROUP, c.MONITORING_VERSION)
@@ -169,6 +222,7 @@ def reconcile(
         deployment=deployment,
         service_url=c.service_url(name, namespace),
         last_restart_at=restart,
+        backup=backup,
     )
     return Result(new, events)
 
