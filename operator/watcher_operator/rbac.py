@@ -52,7 +52,7 @@ RULES: tuple[Rule, ...] = (
         ("",),
         ("configmaps",),
         ("get", "create", "patch"),
-        "The gateway's routing table, ConfigMap watcher-routes, in each namespace with instances.",
+        "The gateway's routing table (watcher-routes); each instance's Litestream configuration.",
     ),
     Rule(
         (c.MONITORING_GROUP,),
@@ -65,6 +65,12 @@ RULES: tuple[Rule, ...] = (
         ("events",),
         ("create",),
         "Events on WatcherInstances: created, updated, restarted, repaired, refused.",
+    ),
+    Rule(
+        ("",),
+        ("secrets",),
+        ("get",),
+        "Only the metadata of the Secret spec.backup names: BackupReady, restart on change.",
     ),
     Rule(
         ("",),

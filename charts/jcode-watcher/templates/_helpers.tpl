@@ -115,7 +115,7 @@ get the rules on namespaced resources, on cluster-scoped ones, or both.
 - apiGroups: [""]
   resources: [services, persistentvolumeclaims]
   verbs: [get, create, patch]
-# The gateway's routing table, ConfigMap watcher-routes, in each namespace with instances.
+# The gateway's routing table (watcher-routes); each instance's Litestream configuration.
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, create, patch]
@@ -127,6 +127,10 @@ get the rules on namespaced resources, on cluster-scoped ones, or both.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+# Only the metadata of the Secret spec.backup names: BackupReady, restart on change.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
 {{- end }}
 {{- if .clusterScoped }}
 # Kopf follows the namespaces it serves (WATCHER_OPERATOR_NAMESPACES) come and go.
