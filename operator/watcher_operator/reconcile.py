@@ -210,6 +210,20 @@ def reconcile(
                         "Normal", "Restarted", f"Restarted Deployment {child} (restartAt {restart})"
                     )
                 )
+            if (
+                secret_version
+                and applied.before is not None
+                and (before_at.get(c.BACKUP_SECRET_ANNOTATION) != secret_version)
+            ):
+                assert parsed.backup is not None
+                events.append(
+                    Event(
+                        "Normal",
+                        "Restarted",
+                        f"Restarted Deployment {child}: Secret {parsed.backup.credentials_secret}"
+                        " appeared or changed (Litestream reads its credentials at start)",
+                    )
+                )
 
     if monitoring and not parsed.service_monitor.enabled:
         events.extend(_remove_service_monitor(api, namespace, name))

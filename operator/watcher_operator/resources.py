@@ -202,21 +202,24 @@ def _go_duration(ms: int) -> str:
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-def litestream_timing(backup: Backup) -> tuple[str, str]:
-    """(monitor-interval, sync-interval) that together make spec.backup.syncInterval.
+def litestream_timing(backup: Backup) -> tuple[str, str, str]:
+    """(monitor-interval, sync-interval, headroom) that make spec.backup.syncInterval.
 
     Litestream looks for new WAL frames every monitor interval and uploads what it found every
-    sync interval, so a commit waits for up to their sum. The sum is the spec's syncInterval,
-    the promise of how much can be lost: a tenth of it (100 ms to 1 s) goes to the monitor.
+    sync interval, so a commit waits for up to their sum, plus the upload itself. The spec's
+    syncInterval is the promise of how much a lost volume can lose, so it is the sum of all
+    three: a tenth (100 ms to 1 s) for the monitor, a fifth (200 ms to 5 s) left for the upload
+    and for a busy CPU, the rest between uploads.
     """
     total = duration_ms(backup.sync_interval) or 1000
     monitor = min(max(total // 10, 100), 1000)
-    return _go_duration(monitor), _go_duration(total - monitor)
+    headroom = min(max(total // 5, 200), 5000)
+    return _go_duration(monitor), _go_duration(total - monitor - headroom), _go_duration(headroom)
 
 
 def litestream_config(backup: Backup, *, replica_url: str, db_path: str = c.DB_PATH) -> str:
     """Litestream's configuration file for one class's database and its replica."""
-    monitor, sync = litestream_timing(backup)
+    monitor, sync, headroom = litestream_timing(backup)
     replica: dict[str, Any] = {"url": replica_url, "sync-interval": sync}
     if backup.endpoint:
         replica["endpoint"] = backup.endpoint
@@ -235,8 +238,8 @@ def litestream_config(backup: Backup, *, replica_url: str, db_path: str = c.DB_P
     }
     return (
         "# Written by the watcher operator from spec.backup; it rewrites any edit.\n"
-        f"# syncInterval {backup.sync_interval} = WAL checked every {monitor}"
-        f" + uploaded every {sync}.\n"
+        f"# syncInterval {backup.sync_interval} = WAL checked every {monitor} + uploaded every"
+        f" {sync} + {headroom} for the upload.\n"
     ) + yaml.safe_dump(config, sort_keys=False)
 
 
