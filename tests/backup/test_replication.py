@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.backup.routes import answers
-from tests.backup.tools import Replica, replicating, restore, tool, volume
+from tests.backup.tools import Replica, replicating, restore, tool, volume, watcher_cli
 from tests.backup.workload import Ingest, seqs_in
 from tests.service.helpers import service_process
 from watcher.store.migrations import LATEST_VERSION
@@ -225,3 +225,32 @@ def test_the_init_container_starts_a_new_class_empty_and_never_guesses(
     result = init_container(replica, db_path, unreadable)
     assert result.returncode != 0, result.stdout + result.stderr
     assert not db_path.exists()
+
+
+async def test_a_backup_file_restored_into_a_replicated_class_reaches_the_replica(
+    replica: Replica, tmp_path: Path
+) -> None:
+    """The README's point-in-time procedure ends with `python -m watcher restore --force` into
+    the paused class's volume: Litestream, started again with the pod, must ship what the
+    restore wrote (it rewrote the database while Litestream was not running)."""
+    await shipped(replica, tmp_path / "class", total=100)  # the class, replicated, then paused
+    other = volume(tmp_path / "other")
+    async with service_process(other) as (_, base):
+        await Ingest(base, first=500).run(asyncio.Event(), total=20)
+    backup_file = tmp_path / "point-in-time.db"
+    live = tmp_path / "class" / "watcher.db"
+    watcher_cli("backup", "--to", str(backup_file), "--db-path", str(other))
+    watcher_cli("restore", str(backup_file), "--db-path", str(live), "--force")
+
+    config = replica.write_config(live)  # unpaused: the pod starts again on the volume
+    async with service_process(live, **SERVICE_ENV) as (server, base):
+        with replicating(config, replica.env, tmp_path / "class-again.log") as litestream:
+            more = Ingest(base, first=600)
+            await more.run(asyncio.Event(), total=10)
+            await asyncio.sleep(2 * sync_seconds(replica) + 1)
+            litestream.kill()
+            server.kill()
+    assert len(more.acked) == 10
+    restored = restored_by_init_container(replica, volume(tmp_path / "replacement"))
+    assert seqs_in(restored) == set(range(500, 520)) | set(range(600, 610))
+    assert integrity(restored) == ["ok"]

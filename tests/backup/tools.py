@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,3 +150,10 @@ def restore(config: Path, db_path: Path, output: Path, env: dict[str, str], *ext
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def watcher_cli(*args: str) -> None:
+    """`python -m watcher ARGS`, as a person runs it; it must succeed."""
+    done = subprocess.run([sys.executable, "-m", "watcher", *args], capture_output=True,
+                          text=True, env=tool_env(), timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
