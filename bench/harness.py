@@ -52,12 +52,13 @@ async def running_server(
     db_path: Path, *, command: str = "serve", extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[Server]:
     port = free_port()
+    prefix = "WATCHER_GATEWAY_" if command == "gateway" else "WATCHER_"
     env = {
         **os.environ,
-        "WATCHER_HOST": HOST,
-        "WATCHER_PORT": str(port),
+        f"{prefix}HOST": HOST,
+        f"{prefix}PORT": str(port),
         "WATCHER_DB_PATH": str(db_path),
-        "WATCHER_LOG_LEVEL": "warning",
+        f"{prefix}LOG_LEVEL": "warning",
         "WATCHER_BENCH_ROUTES": "true",
         **(extra_env or {}),
     }

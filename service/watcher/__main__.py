@@ -121,6 +121,7 @@ def gateway(args: argparse.Namespace) -> int:
         port=settings.port,
         access_log=None,  # the gateway's middleware logs each request once, with its class
         shutdown_timeout=settings.shutdown_timeout_s,
+        keepalive_timeout=settings.header_timeout_s,  # the header deadline (see serve below)
         print=None,
     )
     return 0
@@ -144,6 +145,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         access_log=None,  # the observe middleware logs each request once, with its route
         shutdown_timeout=settings.shutdown_timeout_s,
+        # aiohttp closes a connection still waiting for a complete request head when its
+        # keep-alive timer fires, from the moment it opens: that timer is the header deadline.
+        keepalive_timeout=settings.header_timeout_s,
         print=None,
     )
 

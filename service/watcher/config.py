@@ -187,6 +187,12 @@ class Settings(EnvSettings):
     list_limit: int = _field(
         10000, _positive_int, "Most rows a list route returns; ?limit=N asks for fewer."
     )
+    list_max_bytes: int = _field(
+        4 * 1024 * 1024,
+        _positive_int,
+        "Largest log list response body in bytes; a list cut short by it (or by its limit) says"
+        ' where it goes on in a Link: <...?before=...>; rel="next" header.',
+    )
     cors_origins: tuple[str, ...] = _field(
         (), _csv, "Comma-separated origins allowed by CORS (empty: same-origin only)."
     )
@@ -195,6 +201,13 @@ class Settings(EnvSettings):
     )
     read_timeout_s: float = _field(
         30.0, _positive_float, "A request body not received within this many seconds gets 408."
+    )
+    header_timeout_s: float = _field(
+        10.0,
+        _positive_float,
+        "A connection that has not sent a whole request head (line and headers) within this many"
+        " seconds of opening, or of its previous response, is closed; also the keep-alive idle"
+        " time.",
     )
     ingest_token: str = _field(
         "",

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp_apispec import docs, request_schema, response_schema, setup_aiohttp_apispec
 
 from watcher import __version__
-from watcher.names import CLASS_DIV, FILENAME_MAX, HW_NAME, INT64_MAX
+from watcher.names import CLASS_DIV, FILENAME_MAX, FORBIDDEN_CHARACTERS, HW_NAME, INT64_MAX
 
 __all__ = ["docs", "request_schema", "response_schema", "setup_docs", "string_list"]
 
@@ -24,15 +24,16 @@ _PATH_PARAMETER_TYPES: dict[str, dict[str, Any]] = {
     "class_div": {"pattern": f"^{CLASS_DIV.pattern}$", "description": "<subject>-<division>"},
     "hw_name": {"pattern": f"^{HW_NAME.pattern}$", "description": "assignment, e.g. hw1"},
     "filename": {
-        "pattern": "^[^\\x00-\\x1f\\x7f/\\\\]+$",
+        "pattern": f"^[^{FORBIDDEN_CHARACTERS}/\\\\]+$",
         "maxLength": FILENAME_MAX,
-        "description": "path below the assignment, / written as @; no . or .. parts",
+        "description": "path below the assignment, / written as @; no . or .. parts; no control"
+        " or bidirectional-control characters; stored in Unicode NFC",
     },
     "student_id": {
         "type": "integer",
         "minimum": 0,
         "maximum": INT64_MAX,
-        "description": "student number",
+        "description": "student number: ASCII digits (leading zeros are dropped)",
     },
     "interval": {"type": "integer", "description": "bucket width in minutes, > 0"},
     "start": {"type": "string", "format": "date-time", "description": "KST wall clock"},
@@ -44,6 +45,15 @@ _PATH_PARAMETER_TYPES: dict[str, dict[str, Any]] = {
     },
 }
 _STRING_LIST = "x-watcher-string-list"
+
+
+def is_docs_route(match_info: web.UrlMappingMatchInfo) -> bool:
+    """Whether a request matched one of the documentation's own routes (the UI, the JSON document
+    or the UI's static files), as opposed to an API route whose path merely begins alike."""
+    if match_info.http_exception is not None:
+        return False
+    canonical = match_info.route.resource.canonical if match_info.route.resource else ""
+    return canonical == UI_URL or canonical.startswith(UI_URL + "/")
 
 
 def string_list(description: str) -> dict[str, Any]:

@@ -6,7 +6,9 @@ suite validates real responses against these schemas so the two cannot drift apa
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from watcher.names import MAX_FILE_BYTES
 
 LIMIT_PARAMETER = {
     "in": "query",
@@ -16,10 +18,26 @@ LIMIT_PARAMETER = {
     "required": False,
     "description": "Most items to return (capped by WATCHER_LIST_LIMIT); newest first.",
 }
+BEFORE_PARAMETER = {
+    "in": "query",
+    "name": "before",
+    "type": "string",
+    "required": False,
+    "description": "Continue after this position: the cursor of a previous response's"
+    ' `Link: <...>; rel="next"` header, sent when rows remain beyond its limit or its'
+    " WATCHER_LIST_MAX_BYTES budget.",
+}
 
 
 class SnapshotIn(Schema):
-    bytes = fields.Integer(required=True, metadata={"description": "File size; 0 = deleted."})
+    bytes = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=MAX_FILE_BYTES),
+        metadata={
+            "description": f"File size in bytes; 0 = deleted. At most {MAX_FILE_BYTES} (64 MiB):"
+            " larger sizes are refused with 422. A JSON integer, or a string of ASCII digits."
+        },
+    )
     content_b64 = fields.String(
         allow_none=True,
         metadata={

@@ -6,59 +6,26 @@ labelled by path and grew one series per snapshot timestamp.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 
-from aiohttp import web
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    gc_collector,
-    generate_latest,
-    platform_collector,
-    process_collector,
-)
+from prometheus_client import Counter, Gauge, Histogram
 
-UNMATCHED = "<unmatched>"
-INGEST_KINDS = {"snapshot": "snapshot", "buildlog": "build", "runlog": "run"}
+from watcher.events import KIND_OF_TABLE
+from watcher.http.metrics import RequestMetrics
 
 
-def route_label(request: web.Request) -> str:
-    info = request.match_info
-    resource = info.route.resource if info.http_exception is None else None
-    return resource.canonical if resource is not None else UNMATCHED
+class Telemetry(RequestMetrics):
+    """The request metrics (http_requests_total{method,route,status}, ...) and the store's."""
 
-
-class Telemetry:
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        process_collector.ProcessCollector(registry=self.registry)
-        platform_collector.PlatformCollector(registry=self.registry)
-        gc_collector.GCCollector(registry=self.registry)
-        self.requests = Counter(
-            "http_requests_total",
-            "HTTP requests by route template and status.",
-            ("method", "route", "status"),
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "Time to answer, by route template.",
-            ("method", "route"),
-            registry=self.registry,
-        )
-        self.in_flight = Gauge(
-            "http_requests_in_flight", "Requests being handled now.", registry=self.registry
-        )
+        super().__init__("http_", "route", by_method_latency=True)
         self.ingested = Counter(
             "watcher_ingested_total",
             "Rows committed, by kind (snapshot, build, run).",
             ("kind",),
             registry=self.registry,
         )
-        for kind in INGEST_KINDS.values():
+        for kind in KIND_OF_TABLE.values():
             self.ingested.labels(kind)  # export zeros before the first write
         self.batch_size = Histogram(
             "watcher_writer_batch_size",
@@ -83,11 +50,4 @@ class Telemetry:
     def on_commit(self, rows_by_table: Mapping[str, int]) -> None:
         self.batch_size.observe(sum(rows_by_table.values()))
         for table, count in rows_by_table.items():
-            self.ingested.labels(INGEST_KINDS[table]).inc(count)
-
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
-
-    def observe(self, method: str, route: str, status: int, started: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.ingested.labels(KIND_OF_TABLE[table]).inc(count)

@@ -77,7 +77,7 @@ def window_bound(moment: datetime) -> str:
 
 # --- v2: explicit offsets ------------------------------------------------------------------------
 # Stored times are KST wall clock. The insights count them as "seconds": the wall-clock digits read
-# as if they were UTC, which is what SQLite's strftime('%s', ...) gives (store/activity.py).
+# as if they were UTC, which is what SQLite's strftime('%s', ...) gives (store/sqltime.py).
 _EPOCH = datetime(1970, 1, 1)
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from yarl import URL
+
+from tests.service.helpers import free_port, watcher_process
 
 ROUTES_KEY = "routes.json"
 
@@ -113,3 +116,24 @@ def probe_app(name: str) -> web.Application:
 
 def pattern(size: int) -> bytes:
     return (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+@contextlib.asynccontextmanager
+async def gateway_process(
+    tmp_path: Path, routes: Mapping[str, str], **env: str
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`python -m watcher gateway` on a free loopback port with `routes` as its table; yields
+    (process, base URL) once it is ready. Its stderr is kept in `tmp_path / "gateway.log"`."""
+    routes_file = write_configmap(tmp_path / "routes", dict(routes))
+    port = free_port()
+    environment = {
+        **os.environ,
+        "WATCHER_GATEWAY_HOST": "127.0.0.1",
+        "WATCHER_GATEWAY_PORT": str(port),
+        "WATCHER_GATEWAY_ROUTES_FILE": str(routes_file),
+        **env,
+    }
+    async with watcher_process(
+        "gateway", environment, tmp_path / "gateway.log", tmp_path
+    ) as started:
+        yield started

@@ -7,12 +7,9 @@ import os
 import signal
 import socket
 import sys
-import time
-
-import aiohttp
 
 from tests.gateway.conftest import Gateway, Instance
-from tests.gateway.helpers import metric, write_configmap
+from tests.gateway.helpers import gateway_process, metric
 from tests.service.helpers import db_rows, snapshot_url
 
 
@@ -60,44 +57,19 @@ def _free_port() -> int:
 async def test_python_m_watcher_gateway_serves_and_stops_on_sigterm(
     http, tmp_path, instances: dict[str, Instance]
 ):
-    routes_file = write_configmap(tmp_path / "routes", {"os-1": str(instances["os-1"].url)})
-    port = _free_port()
+    routes = {"os-1": str(instances["os-1"].url)}
     env = {
-        **os.environ,
-        "WATCHER_GATEWAY_HOST": "127.0.0.1",
-        "WATCHER_GATEWAY_PORT": str(port),
-        "WATCHER_GATEWAY_ROUTES_FILE": str(routes_file),
         "WATCHER_GATEWAY_LOG_FORMAT": "json",
         "WATCHER_PORT": "not a port",  # the service's settings do not concern the gateway
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watcher", "gateway",
-        env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.returncode is None, "gateway exited during start-up"
-            assert time.monotonic() < deadline, "gateway did not become ready"
-            try:
-                async with http.get(base + "/readyz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
+    async with gateway_process(tmp_path, routes, **env) as (process, base):
         url = base + snapshot_url("os-1", "hw1", 7, "과제.py", "20250310_060000")
         async with http.post(url, json={"bytes": 9}) as response:
             assert response.status == 200
         assert db_rows(instances["os-1"].db_path, "SELECT filename FROM snapshot") == [("과제.py",)]
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0
-    log = stderr.decode()
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    log = (tmp_path / "gateway.log").read_text()
     assert '"message": "routing table' in log
     assert '"class_div": "os-1"' in log  # the access line of the forwarded POST
 

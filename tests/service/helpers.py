@@ -91,26 +91,41 @@ async def service_process(
         "WATCHER_LOG_FORMAT": "json",
         **env,
     }
-    # A plain file for the child's stderr: opened once, closed below.
-    log = open(str(db_path) + ".log", "ab")  # noqa: SIM115, ASYNC230
+    async with watcher_process("serve", environment, Path(str(db_path) + ".log")) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def watcher_process(
+    command: str, environment: dict[str, str], log_path: Path, cwd: Path | None = None
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`python -m watcher <command>` listening where `environment` says; yields (process, base
+    URL) once its /readyz answers 200, and kills it at the end. Its stderr goes to `log_path`."""
+    port = environment["WATCHER_GATEWAY_PORT" if command == "gateway" else "WATCHER_PORT"]
+    log = open(log_path, "ab")  # noqa: SIM115, ASYNC230 (a plain file for the child, closed below)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watcher", "serve", env=environment, stderr=log
+        sys.executable, "-m", "watcher", command, env=environment, cwd=cwd, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as session:
-            while True:
-                assert process.returncode is None, "server exited during start-up"
-                assert time.monotonic() < deadline, "server did not become ready"
-                with contextlib.suppress(aiohttp.ClientConnectionError):
-                    async with session.get(base + "/readyz") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.05)
+        await wait_ready(process, base, command)
         yield process, base
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
         log.close()
+
+
+async def wait_ready(process: asyncio.subprocess.Process, base: str, what: str) -> None:
+    """Until `base`/readyz answers 200; fails if the process exits or 30 s pass."""
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as session:
+        while True:
+            assert process.returncode is None, f"{what} exited during start-up"
+            assert time.monotonic() < deadline, f"{what} did not become ready"
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                async with session.get(base + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.05)

@@ -15,8 +15,8 @@ from collections import defaultdict
 import pytest
 
 from tests.service.helpers import db_rows, snapshot_url
-from watcher.analytics.trends import code_size_trends
-from watcher.store.bulk import REBUILD
+from tests.service.reference import code_size_trends
+from watcher.store.schema import REBUILD
 
 AGGREGATE_TABLES = ("file_state", "student_state", "size_count", "size_bucket", "log_count")
 

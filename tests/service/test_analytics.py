@@ -8,10 +8,11 @@ from collections import Counter
 
 import pytest
 
+from tests.service.reference import code_size_trends, percentile_from_counts, value_at
 from watcher.analytics.churn import churn_by_student
-from watcher.analytics.numbers import percentile_from_counts, round2, value_at
-from watcher.analytics.summary import StudentTotals, assignment_summary, percentile_indexes
-from watcher.analytics.trends import code_size_trends
+from watcher.analytics.numbers import round2
+from watcher.analytics.summary import assignment_summary, percentile_indexes
+from watcher.records import StudentTotals
 
 
 def reference_percentile(values: list[int], percent: float) -> float:

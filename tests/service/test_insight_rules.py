@@ -1,21 +1,14 @@
 """Every measure and flag of the insights on hand-built event sequences, on both sides of each
-threshold (analytics/insights.py states the rules)."""
+threshold (analytics/insights.py states the rules; tests/service/reference.py applies them to
+every event)."""
 
 from __future__ import annotations
 
 import pytest
 
-from watcher.analytics.insights import (
-    Event,
-    StudentActivity,
-    Thresholds,
-    active_seconds,
-    bytes_per_active_minute,
-    flags,
-    longest_failure_streak,
-    mark,
-    measure,
-)
+from tests.service.reference import active_seconds, longest_failure_streak, mark, measure
+from watcher.analytics.insights import Thresholds, bytes_per_active_minute, flags
+from watcher.records import Event, StudentActivity
 
 T = Thresholds()
 MIN = 60

@@ -12,10 +12,11 @@ import sqlite3
 import pytest
 
 from tests.service.helpers import BUILD, RUN, db_rows, snapshot_url
-from watcher.analytics.insights import Event, Thresholds, dashboard_row, mark, measure
+from tests.service.reference import mark, measure
+from watcher.analytics.insights import Thresholds, dashboard_row
 from watcher.api.params import parse_datetime
-from watcher.store.activity import REBUILD
-from watcher.store.bulk import TRIGGER_NAMES
+from watcher.records import Event
+from watcher.store.schema import REBUILD
 from watcher.timefmt import wall_seconds, wall_seconds_to_iso
 
 V2 = "/api/v2/classes/os-1"
@@ -179,7 +180,9 @@ async def test_triggers_agree_with_a_rebuild(client, random_history, db_path):
             }
 
         maintained = state()
-        for name in TRIGGER_NAMES:  # a rebuild runs without them, as migrations and bulk loads do
+        # A rebuild runs without the triggers, as migrations and bulk loads do.
+        triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in triggers.fetchall():
             conn.execute(f"DROP TRIGGER {name}")
         for statement in REBUILD:
             conn.execute(statement)
@@ -358,7 +361,7 @@ async def test_a_schema_3_database_is_upgraded_with_its_history(aiohttp_client, 
     """Rows written before schema 4 (no `at`, no insight aggregates) are measured once migrated."""
     from watcher.app import create_app
     from watcher.config import Settings
-    from watcher.store.migrations import MIGRATIONS
+    from watcher.store.schema import MIGRATIONS
 
     path = tmp_path / "v3.db"
     conn = sqlite3.connect(path)

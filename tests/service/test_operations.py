@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
 import pytest
 from marshmallow import Schema
 
-from tests.service.helpers import BUILD, RUN, STUDENT, snapshot_url
+from tests.service.helpers import BUILD, RUN, STUDENT, service_process, snapshot_url
 from watcher import schemas
 
 LEGACY_ROUTES = {
@@ -135,3 +136,20 @@ async def test_responses_match_their_documented_schema(client, contract_example,
     items = body if isinstance(body, list) else [body]
     keys = {field.data_key or name for name, field in schema.fields.items()}
     assert items and all(set(item) <= keys for item in items)
+
+
+async def test_the_api_document_is_valid_swagger_2(tmp_path):
+    """The served document against the Swagger 2.0 specification's own schema (for one, every
+    operation needs a non-empty `responses`). From a process of its own: that is the document a
+    deployment serves (aiohttp-apispec keeps its definitions per process)."""
+    from openapi_spec_validator import OpenAPIV2SpecValidator
+
+    async with (
+        service_process(tmp_path / "w.db") as (_, base),
+        aiohttp.ClientSession() as session,
+        session.get(base + "/api/docs/swagger.json") as response,
+    ):
+        spec = await response.json()
+    assert spec["swagger"] == "2.0"
+    errors = [str(error)[:300] for error in OpenAPIV2SpecValidator(spec).iter_errors()]
+    assert errors == []

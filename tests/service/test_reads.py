@@ -188,7 +188,7 @@ async def test_out_of_range_unix_times_are_422(client, path):
     assert (await client.get(path)).status == 422
 
 
-@pytest.mark.parametrize("interval", ["525600", "10000000", "99999999999999999999999"])
+@pytest.mark.parametrize("interval", ["525600", "10000000", "9223372036854775807"])
 async def test_huge_graph_intervals_give_one_bucket(client, interval):
     body = await get_json(client, f"/api/graph_data/os-1/hw1/202012345/{interval}")
     assert body == {

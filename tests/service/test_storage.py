@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from tests.service.helpers import db_rows, snapshot_url
 from watcher.app import create_app
 from watcher.config import Settings
-from watcher.store.migrations import LATEST_VERSION, MIGRATIONS
+from watcher.store import schema
+from watcher.store.schema import LATEST_VERSION, MIGRATIONS
+
+SCHEMA_DIR = Path(schema.__file__).parent
+# Every released migration, byte for byte. A database that ran one keeps what it made, so a
+# released file never changes: change the schema with a new migration (and add its hash here
+# when it is released).
+RELEASED = {
+    1: "39083cec8bcfd65600a4ec17e014e6913960ff6f732e00be1cea9a20f59d9c48",
+    2: "1045f46b90baf827c589e55cc2828409a4411acdad96e763a3ee89961c289979",
+    3: "5723828ea4aa6e5e3a05ae41f109eff17716a7a3be74e738124660978be88173",
+    4: "f1bc7d3d1e5f4ccef83324a754753fd79c22888d9701d633ac939df79f7ec681",
+    5: "1acbb8b694e489ef970df969494066c138a8527ddfe783c50a52097695d3298d",
+}
 
 # The DDL SQLModel generated for the original backend (CONTRACT §2), and rows as it wrote them.
 ORIGINAL_SCHEMA = """
@@ -43,6 +59,23 @@ def _database_at(path, version: int) -> None:
     conn.close()
 
 
+def _normalized(text: str) -> str:
+    """Schema text with layout left out: how a statement was wrapped is not the schema."""
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r"\s*([(),])\s*", r"\1", text).strip()
+
+
+def test_released_migrations_never_change():
+    for version, digest in RELEASED.items():
+        (path,) = SCHEMA_DIR.glob(f"{version:04d}_*.sql")
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, path.name
+
+
+def test_schema_sql_is_what_the_migrations_make():
+    committed = (SCHEMA_DIR / "schema.sql").read_text()
+    assert schema.fresh_dump() == committed, "run: python -m watcher.store.schema > schema.sql"
+
+
 async def test_data_survives_a_restart(aiohttp_client, settings, db_path):
     client = await aiohttp_client(create_app(settings))
     url = snapshot_url("os-1", "hw1", "1", "main.c", "20250310_060000")
@@ -64,6 +97,13 @@ async def test_every_earlier_schema_is_upgraded_in_place(aiohttp_client, db_path
         name for (name,) in db_rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'index'")
     }
     assert {"snapshot_by_file", "snapshot_by_student_time", "buildlog_by_student"} <= indexes
+    # Step by step from `version`, the schema ends exactly as a fresh database's.
+    conn = sqlite3.connect(db_path)
+    try:
+        upgraded = schema.dump(conn)
+    finally:
+        conn.close()
+    assert _normalized(upgraded) == _normalized((SCHEMA_DIR / "schema.sql").read_text())
     # Old rows read back through the API, new rows go in beside them.
     body = await (await client.get("/api/os-1/hw1/202012345/main.c")).json()
     assert body == ["20250310_150000", "20250310_150130"]

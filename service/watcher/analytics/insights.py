@@ -1,9 +1,9 @@
 """Instructor insights: what one student did in one assignment, and the flags it raises.
 
-Every measure and flag of the v2 dashboard is defined here, once. Two producers feed these rules:
-the store's maintained aggregates (the whole history, read in a few index scans) and `measure`
-below (an explicit event sequence: a time window, a test's hand-built history). Both give the same
-numbers; the tests hold them to it.
+Every measure and flag of the v2 dashboard is defined here, once, over facts the store measured
+(records.StudentActivity, records.TimelineRow): from its maintained aggregates for the whole
+history, or by SQL over the index ranges of a time window. The tests hold both to a reference
+model that applies these definitions to every raw event (tests/service/reference.py).
 
 Conventions shared by all rules:
 
@@ -13,19 +13,21 @@ Conventions shared by all rules:
   order. A file's first snapshot is not a change (it has nothing to differ from), exactly as the
   legacy `total_graph_data` counts churn.
 - A failed build or run is one whose exit code is not 0.
+- Working time is the sum of the gaps between a student's consecutive events of any kind, each
+  gap counted only when it is shorter than the idle threshold (a longer one is a break).
+- A failure streak is a run of consecutive failed builds in time order.
+
+The store measures those two in SQL (from maintained gap histograms and streak counters, or over a
+window's rows); the flags below decide what the measures mean.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 from watcher.analytics.numbers import round2
-
-# The smallest paste threshold the store can answer: it keeps only jumps at least this large
-# (store/activity.py), so a smaller `paste_bytes` would silently miss some.
-MIN_PASTE_BYTES = 100
+from watcher.records import ChangeFacts, Event, StudentActivity, TimelineRow
 
 
 @dataclass(frozen=True)
@@ -46,50 +48,7 @@ class Thresholds:
         return self.idle_minutes * 60
 
 
-@dataclass
-class StudentActivity:
-    """The measured facts of one student in one assignment (or one time window of it)."""
-
-    student_id: int
-    snapshots: int = 0
-    files: int = 0
-    first_at: int | None = None
-    last_at: int | None = None
-    builds: int = 0
-    failed_builds: int = 0
-    runs: int = 0
-    failed_runs: int = 0
-    churn_bytes: int = 0
-    net_bytes: int = 0
-    largest_change_bytes: int = 0
-    active_seconds: int = 0
-    max_consecutive_failed_builds: int = 0
-    paste_jumps: int = 0  # changes that meet the paste thresholds
-    wrote_code: bool = False  # at least one snapshot with content (size > 0)
-
-
 # --- the rules ---------------------------------------------------------------------------------
-
-
-def active_seconds(times: Iterable[int], idle_seconds: float) -> int:
-    """Working time: the sum of the gaps between consecutive events of any kind, each gap
-    counted only when it is shorter than the idle threshold (a longer one is a break)."""
-    total = 0
-    previous: int | None = None
-    for at in sorted(times):
-        if previous is not None and at - previous < idle_seconds:
-            total += at - previous
-        previous = at
-    return total
-
-
-def longest_failure_streak(exit_codes: Iterable[int]) -> int:
-    """The most consecutive failed builds (exit code != 0), in time order."""
-    longest = current = 0
-    for code in exit_codes:
-        current = current + 1 if code != 0 else 0
-        longest = max(longest, current)
-    return longest
 
 
 def is_paste_jump(growth: int, seconds: int, thresholds: Thresholds) -> bool:
@@ -132,7 +91,7 @@ def flags(activity: StudentActivity, thresholds: Thresholds) -> list[str]:
       least `large_min_bytes` (the portal's "one change >= 70 % of all change"; see
       `is_large_single_change`).
     - fast_writing: net bytes >= `fast_bytes` in fewer than `fast_minutes` active minutes (the
-      portal's "> 200 bytes in < 30 minutes").
+      portal's "over 200 bytes in under 30 minutes", with 200 itself counted).
     - paste_like_jump: at least one change that `is_paste_jump`.
     - repeated_build_failures: at least `failure_streak` failed builds in a row.
     """
@@ -153,23 +112,7 @@ def flags(activity: StudentActivity, thresholds: Thresholds) -> list[str]:
     return raised
 
 
-# --- measuring an explicit event sequence ------------------------------------------------------
-
-EventKind = Literal["snapshot", "build", "run"]
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One thing a student did. `order` breaks ties between events of one second (arrival);
-    `detail` carries what a timeline shows and the rules ignore."""
-
-    at: int
-    kind: EventKind
-    order: tuple = ()
-    filename: str | None = None
-    size: int = 0
-    exit_code: int = 0
-    detail: dict | None = field(default=None, compare=False)
+# --- the timeline ------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -181,78 +124,35 @@ class MarkedEvent:
     flags: list[str] = field(default_factory=list)
 
 
-def _in_order(events: Iterable[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.at, e.order))
-
-
-def mark(events: Iterable[Event], thresholds: Thresholds) -> list[MarkedEvent]:
-    """Events in time order, each snapshot with its change, and the event-level flags:
-    `paste_like_jump` on each snapshot that jumped, `repeated_build_failures` on the build that
-    completed `failure_streak` failures in a row, `large_single_change` on the (first) largest
-    change when the student raises that flag."""
-    marked = [MarkedEvent(e) for e in _in_order(events)]
-    previous: dict[str, MarkedEvent] = {}
-    streak = 0
-    for m in marked:
-        e = m.event
+def mark_page(
+    rows: Sequence[TimelineRow],
+    failure_positions: Mapping[int, int],
+    changes: ChangeFacts | None,
+    thresholds: Thresholds,
+) -> list[MarkedEvent]:
+    """A timeline page's events with the event-level flags, as over the student's whole history:
+    `paste_like_jump` on each save that jumped, `repeated_build_failures` on the build that
+    completed `failure_streak` failures in a row (`failure_positions`: each failed build's id ->
+    its position in its run of failures), `large_single_change` on the first largest change when
+    the student raises that flag."""
+    marked = []
+    for row in rows:
+        m = MarkedEvent(row.event, row.delta)
+        e = row.event
+        ref = e.detail["id"] if e.detail else None
         if e.kind == "snapshot":
-            assert e.filename is not None
-            before = previous.get(e.filename)
-            if before is not None:
-                m.delta = e.size - before.event.size
-                if is_paste_jump(m.delta, e.at - before.event.at, thresholds):
-                    m.flags.append("paste_like_jump")
-            previous[e.filename] = m
-        elif e.kind == "build":
-            streak = streak + 1 if e.exit_code != 0 else 0
-            if streak_flagged(streak, thresholds):
-                m.flags.append("repeated_build_failures")
-    summary = _summarise(0, marked, thresholds)
-    if "large_single_change" in flags(summary, thresholds):
-        largest = next(
-            m
-            for m in marked
-            if m.delta is not None and abs(m.delta) == summary.largest_change_bytes
-        )
-        largest.flags.append("large_single_change")
+            if row.jump is not None and is_paste_jump(*row.jump, thresholds):
+                m.flags.append("paste_like_jump")
+            if (
+                changes is not None
+                and ref == changes.first_largest_id
+                and is_large_single_change(changes.churn, changes.largest, thresholds)
+            ):
+                m.flags.append("large_single_change")
+        elif e.kind == "build" and streak_flagged(failure_positions.get(ref, 0), thresholds):
+            m.flags.append("repeated_build_failures")
+        marked.append(m)
     return marked
-
-
-def measure(student_id: int, events: Iterable[Event], thresholds: Thresholds) -> StudentActivity:
-    """Every measure of one student from the events themselves (a window, or a test's history)."""
-    return _summarise(student_id, mark(events, thresholds), thresholds)
-
-
-def _summarise(
-    student_id: int, marked: Sequence[MarkedEvent], thresholds: Thresholds
-) -> StudentActivity:
-    a = StudentActivity(student_id)
-    latest: dict[str, int] = {}
-    build_codes: list[int] = []
-    for m in marked:
-        e = m.event
-        if e.kind == "snapshot":
-            a.snapshots += 1
-            a.wrote_code = a.wrote_code or e.size > 0
-            latest[e.filename or ""] = e.size
-            if m.delta is not None:
-                a.churn_bytes += abs(m.delta)
-                a.largest_change_bytes = max(a.largest_change_bytes, abs(m.delta))
-            a.paste_jumps += "paste_like_jump" in m.flags
-        elif e.kind == "build":
-            a.builds += 1
-            a.failed_builds += e.exit_code != 0
-            build_codes.append(e.exit_code)
-        else:
-            a.runs += 1
-            a.failed_runs += e.exit_code != 0
-    a.files = len(latest)
-    a.net_bytes = sum(latest.values())
-    if marked:
-        a.first_at, a.last_at = marked[0].event.at, marked[-1].event.at
-    a.active_seconds = active_seconds((m.event.at for m in marked), thresholds.idle_seconds)
-    a.max_consecutive_failed_builds = longest_failure_streak(build_codes)
-    return a
 
 
 # --- the dashboard row -------------------------------------------------------------------------

@@ -28,22 +28,6 @@ def interpolate(low: float, high: float, t: float) -> float:
     return low + diff * t
 
 
-def percentile_from_counts(counts: Sequence[tuple[int, int]], percent: float) -> float:
-    """numpy.percentile(values, percent) over an ascending (value, occurrences) histogram."""
-    below, above, fraction = percentile_positions(sum(n for _, n in counts), percent)
-    return interpolate(value_at(counts, below), value_at(counts, above), fraction)
-
-
-def value_at(counts: Sequence[tuple[int, int]], index: int) -> int:
-    """The value at sorted position `index` of an ascending (value, occurrences) histogram."""
-    seen = 0
-    for value, n in counts:
-        seen += n
-        if index < seen:
-            return value
-    raise IndexError(index)
-
-
 def locate(counts: Sequence[tuple[int, int]], index: int) -> tuple[int, int]:
     """(key, position within it) of sorted position `index` in an ascending (key, n) histogram."""
     seen = 0

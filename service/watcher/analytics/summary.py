@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from watcher.analytics.numbers import interpolate, percentile_positions, round2
+from watcher.records import StudentTotals
 
 TOP_N = 7
-
-
-@dataclass(frozen=True)
-class StudentTotals:
-    """One student's snapshots in an assignment, already aggregated by the store."""
-
-    student_id: int
-    snapshots: int
-    total_bytes: int
-    latest_timestamp: str  # KST YYYYMMDD_HHMMSS
-    latest_size: int  # size of the first-inserted row at latest_timestamp
-    first_seen: int  # rowid of the student's first snapshot: the original's tie-break order
 
 
 PERCENTILES = (90, 50)

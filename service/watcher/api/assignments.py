@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.analytics.churn import churn_by_student
+from watcher.analytics.numbers import locate
 from watcher.analytics.summary import assignment_summary, average_per_student, percentile_indexes
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
 from watcher.schemas import AssignmentOut, AvgCountOut, ChurnOut, ValidationErrorOut
 from watcher.store import queries
 from watcher.timefmt import window_bound
@@ -22,8 +23,12 @@ async def assignment(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as conn:
         students = await queries.student_totals(conn, scope)
         positions = percentile_indexes(sum(s.snapshots for s in students)) if students else ()
-        sizes = await queries.sizes_at(conn, scope, positions)
-    return json_ok(assignment_summary(students, sizes))
+        # Each position's bucket from the histogram, then one seek inside that bucket.
+        buckets = await queries.size_buckets(conn, scope) if positions else []
+        sizes = {}
+        for index in positions:
+            sizes[index] = await queries.size_in_bucket(conn, scope, *locate(buckets, index))
+    return json_response(assignment_summary(students, sizes))
 
 
 @docs(
@@ -41,14 +46,14 @@ async def total_graph_data(request: web.Request) -> web.Response:
     assert start is not None and end is not None
     async with request.app[DATABASE].read() as conn:
         files = await queries.window_churn(conn, scope, window_bound(start), window_bound(end))
-    return json_ok({"results": churn_by_student(files)})
+    return json_response({"results": churn_by_student(files)})
 
 
 async def _average(request: web.Request, table: str) -> web.Response:
     scope = params.scope_of(request)
     async with request.app[DATABASE].read() as conn:
         rows, students = await queries.log_counts(conn, table, scope)
-    return json_ok(average_per_student(rows, students))
+    return json_response(average_per_student(rows, students))
 
 
 @docs(tags=["assignments"], summary="Builds per student who built at least once")

@@ -16,12 +16,13 @@ from aiohttp import web
 from watcher.analytics.diffs import diff_hunks, diff_totals, line_changes, split_lines, unified_diff
 from watcher.api import params
 from watcher.api.errors import NotFound, ValidationFailed, error_entry
-from watcher.api.render import json_ok
 from watcher.api.state import CONTENT, DATABASE
 from watcher.content import ContentReader, Version
 from watcher.content.blobs import is_text
 from watcher.content.stamps import iso_of_stamp, stamp_of_ref
 from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
+from watcher.records import Scope
 from watcher.schemas import (
     ContentVersionsOut,
     DetailOut,
@@ -29,7 +30,6 @@ from watcher.schemas import (
     ReplayOut,
     ValidationErrorOut,
 )
-from watcher.store.queries import Scope
 
 _TAGS = ["content"]
 _NOT_FOUND = {"schema": DetailOut, "description": "no such file or version, or no content"}
@@ -150,7 +150,7 @@ async def versions(request: web.Request) -> web.Response:
     for version in file.versions:
         items.append(_version_json(reader, version, previous))
         previous = version
-    return json_ok(_file_json(request, file, items))
+    return json_response(_file_json(request, file, items))
 
 
 @docs(
@@ -219,7 +219,7 @@ async def diff(request: web.Request) -> web.Response:
     hunks = await asyncio.to_thread(diff_hunks, old_text, new_text)
     if _wants_json(request):
         added, removed = diff_totals(hunks)
-        return json_ok(
+        return json_response(
             {
                 "from": _version_json(reader, old, file.previous(old)) if old else None,
                 "to": _version_json(reader, new, file.previous(new)),
@@ -286,7 +286,7 @@ async def replay(request: web.Request) -> web.Response:
             items.append(item)
             before = version
         before_text = texts[-1]
-    return json_ok(_file_json(request, file, items))
+    return json_response(_file_json(request, file, items))
 
 
 def _flag(request: web.Request, name: str) -> bool:

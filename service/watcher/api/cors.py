@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.api.state import SETTINGS
+from watcher.http.responses import json_error
 
 ALLOWED_METHODS = "GET, POST"
 MAX_AGE = "600"
@@ -23,7 +24,7 @@ async def cors_middleware(request: web.Request, handler) -> web.StreamResponse:
     )
     if is_preflight:
         if not permitted or request.headers["Access-Control-Request-Method"] not in ("GET", "POST"):
-            return web.json_response({"detail": "CORS request not allowed"}, status=400)
+            return json_error(400, "CORS request not allowed")
         response: web.StreamResponse = web.Response(text="OK")
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         requested = request.headers.get("Access-Control-Request-Headers")

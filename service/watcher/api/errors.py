@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from watcher.api.render import json_ok
+from watcher.http.responses import json_error
 from watcher.store.writer import WriterBusyError, WriterClosedError
 
 log = logging.getLogger(__name__)
@@ -38,17 +38,24 @@ class RequestTimeout(Exception):
     """The client did not send its request in time: 408."""
 
 
+# Longer text inputs are cut when echoed: a 5,000-digit id or an 8 KiB command line is not sent
+# back (or logged) whole.
+ECHO_MAX = 64
+
+
+def shown_input(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > ECHO_MAX:
+        return f"{value[:ECHO_MAX]}... ({len(value)} characters)"
+    return value
+
+
 def error_entry(
     kind: str, loc: list[str | int], msg: str, value: Any, ctx: dict | None = None
 ) -> dict[str, Any]:
-    entry: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": value}
+    entry: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": shown_input(value)}
     if ctx:
         entry["ctx"] = ctx
     return entry
-
-
-def json_error(status: int, detail: Any, headers: dict[str, str] | None = None) -> web.Response:
-    return json_ok({"detail": detail}, status=status, headers=headers)
 
 
 @web.middleware

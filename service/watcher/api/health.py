@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE, TELEMETRY
 from watcher.docs import UI_URL, docs, response_schema
+from watcher.http.metrics import metrics_response
+from watcher.http.responses import json_response
 from watcher.schemas import HealthOut
 from watcher.store.migrations import LATEST_VERSION
 
 # The classic text format, as the original served it (prometheus_client >= 0.22 would say 1.0.0).
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @docs(tags=["operations"], summary="Liveness: the process answers")
 @response_schema(HealthOut, 200)
 async def healthz(request: web.Request) -> web.Response:
-    return json_ok({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @docs(
@@ -40,7 +40,7 @@ async def readyz(request: web.Request) -> web.Response:
         checks["database"] = False
         checks["database_error"] = str(exc)
     ready = bool(checks["schema_current"] and checks["writer_running"] and checks["database"])
-    return json_ok(
+    return json_response(
         {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
     )
 
@@ -49,12 +49,13 @@ async def readyz(request: web.Request) -> web.Response:
     tags=["operations"],
     summary="Prometheus metrics (text exposition format)",
     produces=["text/plain"],
+    responses={
+        200: {"description": "the metrics, Prometheus text format 0.0.4"},
+        401: {"description": "WATCHER_METRICS_TOKEN is set and the bearer token is missing"},
+    },
 )
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[TELEMETRY].exposition()
-    response = web.Response(body=body)
-    response.headers["Content-Type"] = METRICS_CONTENT_TYPE
-    return response
+    return metrics_response(request.app[TELEMETRY])
 
 
 async def docs_redirect(request: web.Request) -> web.Response:

@@ -10,10 +10,11 @@ from typing import Any
 from aiohttp import web
 
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.content.blobs import pack
 from watcher.docs import docs, request_schema, response_schema
+from watcher.http.responses import json_response
+from watcher.names import MAX_FILE_BYTES
 from watcher.schemas import BuildLogIn, MessageOut, RunLogIn, SnapshotIn, ValidationErrorOut
 from watcher.timefmt import store_log_time
 
@@ -30,13 +31,13 @@ async def post_snapshot(request: web.Request) -> web.Response:
     filename = params.filename(request, errors)
     timestamp = params.snapshot_timestamp(request.match_info["timestamp"], errors)
     body = await params.json_object(request)
-    size = params.body_int(body, "bytes", errors, minimum=0)
+    size = params.body_int(body, "bytes", errors, minimum=0, maximum=MAX_FILE_BYTES)
     content = _posted_content(body, size, errors)
     errors.raise_if_any()
     row = (scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
     blob = pack(content) if content is not None else None
     await request.app[DATABASE].writer.submit("snapshot", row, blob)
-    return json_ok({"message": "Snapshot registered successfully"})
+    return json_response({"message": "Snapshot registered successfully"})
 
 
 def _posted_content(
@@ -70,9 +71,11 @@ async def noop_snapshot(request: web.Request) -> web.Response:
     params.student_id(request, errors)
     params.filename(request, errors)
     params.snapshot_timestamp(request.match_info["timestamp"], errors)
-    params.body_int(await params.json_object(request), "bytes", errors, minimum=0)
+    params.body_int(
+        await params.json_object(request), "bytes", errors, minimum=0, maximum=MAX_FILE_BYTES
+    )
     errors.raise_if_any()
-    return json_ok({"message": "Snapshot registered successfully"})
+    return json_response({"message": "Snapshot registered successfully"})
 
 
 # Per log kind: the body's text fields in the collectors' (and pydantic's error) order, and the
@@ -101,7 +104,7 @@ async def _post_log(request: web.Request, table: str) -> web.Response:
     errors.raise_if_any()
     row = (scope.class_div, scope.hw_name, student_id, *(fields[c] for c in columns))
     await request.app[DATABASE].writer.submit(table, row)
-    return json_ok({"message": _LOG_MESSAGES[table]})
+    return json_response({"message": _LOG_MESSAGES[table]})
 
 
 @docs(tags=["ingest"], summary="Register a compiler run (procmon)", responses=_ERRORS)

@@ -12,12 +12,13 @@ from datetime import datetime
 from aiohttp import web
 
 from watcher.analytics import insights
-from watcher.analytics.insights import MIN_PASTE_BYTES, StudentActivity, Thresholds
+from watcher.analytics.insights import MarkedEvent, Thresholds
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
 from watcher.names import CLASS_DIV
+from watcher.records import ChangeFacts, Scope, StudentActivity
 from watcher.schemas import (
     AssignmentsV2Out,
     DashboardOut,
@@ -26,7 +27,7 @@ from watcher.schemas import (
     insights_parameters,
 )
 from watcher.store import insights as store
-from watcher.store.queries import Scope
+from watcher.store.schema import JUMP_MIN_BYTES
 from watcher.timefmt import (
     compact_to_kst_iso,
     stored_log_time_to_kst_iso,
@@ -45,7 +46,8 @@ _THRESHOLD_RANGES: dict[str, tuple[float, float, bool]] = {
     "fast_minutes": (0, 10**6, False),
     "large_share": (0.01, 1, False),
     "large_min_bytes": (0, 10**9, True),
-    "paste_bytes": (MIN_PASTE_BYTES, 10**9, True),
+    # The store keeps only jumps of JUMP_MIN_BYTES or more: a smaller threshold would miss some.
+    "paste_bytes": (JUMP_MIN_BYTES, 10**9, True),
     "paste_seconds": (0, 86_400, True),
     "failure_streak": (1, 10_000, True),
 }
@@ -138,12 +140,13 @@ def _asked(request: web.Request, known: tuple[str, ...], errors: params.Errors) 
 async def _activities(request: web.Request, asked: _Asked) -> list[StudentActivity]:
     """Every student known in the class, measured over the window (or the whole history)."""
     scope, thresholds = asked.scope, asked.thresholds
+    idle, paste = thresholds.idle_seconds, (thresholds.paste_bytes, thresholds.paste_seconds)
     async with request.app[DATABASE].read() as conn:
         known = await store.class_students(conn, scope.class_div)
         if asked.start is None and asked.end is None:
-            found = await store.assignment_activity(conn, scope, thresholds)
+            found = await store.assignment_activity(conn, scope, idle, paste)
         else:
-            found = await store.window_activity(conn, scope, thresholds, *asked.bounds)
+            found = await store.window_activity(conn, scope, idle, paste, asked.bounds)
     return [found.get(s) or StudentActivity(s) for s in known]
 
 
@@ -168,7 +171,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     page = insights.sort_rows(rows, sort, order == "desc")[offset : offset + limit]
     if as_csv:
         return _csv(page, f"{asked.scope.class_div}_{asked.scope.hw_name}_dashboard.csv")
-    return json_ok({**asked.head(len(rows), (limit, offset)), "students": page})
+    return json_response({**asked.head(len(rows), (limit, offset)), "students": page})
 
 
 CSV_COLUMNS = (*insights.SORT_KEYS[:-1], "flags")
@@ -190,7 +193,7 @@ def _csv(rows: list[dict], filename: str) -> web.Response:
     )
 
 
-def _timeline_entry(marked: insights.MarkedEvent) -> dict:
+def _timeline_entry(marked: MarkedEvent) -> dict:
     e = marked.event
     entry: dict = {"kind": e.kind, "id": e.detail["id"]}
     if e.kind == "snapshot":
@@ -202,6 +205,25 @@ def _timeline_entry(marked: insights.MarkedEvent) -> dict:
         entry |= {k: v for k, v in e.detail.items() if k not in ("id", "time")}
     entry["flags"] = marked.flags
     return entry
+
+
+async def _marked_page(conn, asked: _Asked, page: tuple[int, int]) -> tuple[int, list[MarkedEvent]]:
+    """A timeline page with its flags as over the whole history: a change or a streak that began
+    before the window or the page still counts; the window and the page only choose what is
+    shown. The store gives the facts, analytics decides."""
+    scope, student, thresholds = asked.scope, asked.student_id, asked.thresholds
+    assert student is not None
+    total, rows = await store.timeline_page(conn, scope, student, asked.bounds, page)
+    kinds = {row.event.kind for row in rows}
+    positions = await store.failure_positions(conn, scope, student) if "build" in kinds else {}
+    changes = None
+    if "snapshot" in kinds:
+        churn, largest = await store.change_totals(conn, scope, student)
+        first = None
+        if insights.is_large_single_change(churn, largest, thresholds):
+            first = await store.first_change_of(conn, scope, student, largest)
+        changes = ChangeFacts(churn, largest, first)
+    return total, insights.mark_page(rows, positions, changes, thresholds)
 
 
 @docs(
@@ -219,13 +241,9 @@ async def timeline(request: web.Request) -> web.Response:
     assert asked.student_id is not None
 
     async with request.app[DATABASE].read() as conn:
-        # Flags as over the whole history: a change or a streak that began before the window or
-        # the page still counts; the window and the page only choose what is shown.
-        total, shown = await store.timeline_page(
-            conn, asked.scope, asked.student_id, asked.thresholds, asked.bounds, (limit, offset)
-        )
-    events = [_timeline_entry(m) for m in shown]
-    return json_ok({**asked.head(total, (limit, offset)), "events": events})
+        total, marked = await _marked_page(conn, asked, (limit, offset))
+    events = [_timeline_entry(m) for m in marked]
+    return json_response({**asked.head(total, (limit, offset)), "events": events})
 
 
 @docs(tags=["insights"], summary="The class's assignments with student counts and activity span")
@@ -240,7 +258,7 @@ async def assignments(request: web.Request) -> web.Response:
     errors.raise_if_any()
     async with request.app[DATABASE].read() as conn:
         rows = await store.assignments(conn, class_div)
-    return json_ok(
+    return json_response(
         {
             "class_div": class_div,
             "assignments": [

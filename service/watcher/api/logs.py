@@ -1,34 +1,93 @@
-"""A student's build and run logs, newest first, always fresh (the original cached them 10 min)."""
+"""A student's build and run logs, newest first, always fresh (the original cached them 10 min).
+
+A list is bounded twice: by rows (`?limit=`, capped by WATCHER_LIST_LIMIT) and by bytes
+(WATCHER_LIST_MAX_BYTES), so a student whose logs hold 8 KiB command lines cannot make one
+response (or a few at once) take hundreds of MB. When rows remain, the response carries
+`Link: <same path?limit=N&before=CURSOR>; rel="next"`; following it continues the list exactly
+where it stopped, with no row repeated or skipped.
+"""
 
 from __future__ import annotations
+
+import base64
+import binascii
+import json
 
 from aiohttp import web
 
 from watcher.api import params
-from watcher.api.render import json_ok
+from watcher.api.errors import ValidationFailed, error_entry
 from watcher.api.state import DATABASE, SETTINGS
 from watcher.docs import docs, response_schema
-from watcher.schemas import LIMIT_PARAMETER, BuildLogOut, RunLogOut
+from watcher.schemas import BEFORE_PARAMETER, LIMIT_PARAMETER, BuildLogOut, RunLogOut
 from watcher.store import queries
 from watcher.timefmt import stored_log_time_to_iso
 
 
+def encode_cursor(timestamp: str, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{timestamp}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[str, int]:
+    """The (stored timestamp, id) a `?before=` cursor names; ValueError if it names none."""
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("not a cursor from a Link header") from None
+    timestamp, _, row_id = text.rpartition("|")
+    if not timestamp or not row_id.isascii() or not row_id.isdigit() or len(row_id) > 19:
+        raise ValueError("not a cursor from a Link header")
+    return timestamp, int(row_id)
+
+
+def _before(request: web.Request) -> tuple[str, int] | None:
+    raw = request.query.get("before")
+    if raw is None:
+        return None
+    try:
+        return decode_cursor(raw)
+    except ValueError as exc:
+        entry = error_entry("cursor", ["query", "before"], str(exc), raw[:64])
+        raise ValidationFailed([entry]) from None
+
+
 async def _log_list(request: web.Request, table: str, columns: tuple[str, ...]) -> web.Response:
     scope, student_id = params.student_path(request)
-    limit = params.query_limit(request, request.app[SETTINGS].list_limit)
+    settings = request.app[SETTINGS]
+    limit = params.query_limit(request, settings.list_limit)
+    before = _before(request)
+    budget = settings.list_max_bytes - 2  # the brackets
+    parts: list[bytes] = []
+    size, last, more = 0, None, False
     async with request.app[DATABASE].read() as conn:
-        rows = await queries.logs(conn, table, scope, student_id, limit)
-    items = []
-    for row in rows:
-        item = dict(zip(columns, row, strict=True))
-        item["timestamp"] = stored_log_time_to_iso(item["timestamp"])
-        item["file_size"] = 0  # the original disabled this feature but kept the key
-        items.append(item)
-    return json_ok(items)
+        rows = queries.logs(conn, table, scope, student_id, limit + 1, before)
+        async for row in rows:
+            if len(parts) == limit:
+                more = True
+                break
+            item = dict(zip(columns, row[:-1], strict=True))
+            position = (item["timestamp"], row[-1])
+            item["timestamp"] = stored_log_time_to_iso(item["timestamp"])
+            item["file_size"] = 0  # the original disabled this feature but kept the key
+            encoded = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+            added = len(encoded) + (1 if parts else 0)
+            if parts and size + added > budget:
+                more = True
+                break
+            parts.append(encoded)
+            size += added
+            last = position
+    response = web.Response(body=b"[" + b",".join(parts) + b"]", content_type="application/json")
+    if more and last is not None:
+        query = {**request.query, "limit": str(limit), "before": encode_cursor(*last)}
+        response.headers["Link"] = f'<{request.rel_url.with_query(query)}>; rel="next"'
+    return response
 
 
 @docs(
-    tags=["logs"], summary="Compiler runs of a student, newest first", parameters=[LIMIT_PARAMETER]
+    tags=["logs"],
+    summary="Compiler runs of a student, newest first",
+    parameters=[LIMIT_PARAMETER, BEFORE_PARAMETER],
 )
 @response_schema(BuildLogOut(many=True), 200)
 async def build_logs(request: web.Request) -> web.Response:
@@ -36,7 +95,9 @@ async def build_logs(request: web.Request) -> web.Response:
 
 
 @docs(
-    tags=["logs"], summary="Program runs of a student, newest first", parameters=[LIMIT_PARAMETER]
+    tags=["logs"],
+    summary="Program runs of a student, newest first",
+    parameters=[LIMIT_PARAMETER, BEFORE_PARAMETER],
 )
 @response_schema(RunLogOut(many=True), 200)
 async def run_logs(request: web.Request) -> web.Response:

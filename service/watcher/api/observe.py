@@ -1,50 +1,14 @@
-"""The outermost middleware: request id, one log line and the metrics of every request."""
+"""The service's outermost middleware: request id, one access line and the metrics of every
+request, labelled by route template (watcher.http.observe)."""
 
 from __future__ import annotations
 
 import logging
-import time
 
-from aiohttp import web
-
-from watcher import requestid
 from watcher.api.state import TELEMETRY
-from watcher.telemetry import route_label
+from watcher.http.metrics import route_template
+from watcher.http.observe import observe_middleware as observe_middleware_for
 
-log = logging.getLogger("watcher.access")
-REQUEST_ID = requestid.HEADER
-
-
-@web.middleware
-async def observe_middleware(request: web.Request, handler) -> web.StreamResponse:
-    telemetry = request.app[TELEMETRY]
-    started = time.perf_counter()
-    request_id = requestid.request_id(request.headers)
-    status = 500
-    telemetry.in_flight.inc()
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers[REQUEST_ID] = request_id
-        return response
-    except web.HTTPException as exc:  # redirects raised by the path normaliser
-        status = exc.status
-        exc.headers[REQUEST_ID] = request_id
-        raise
-    finally:
-        telemetry.in_flight.dec()
-        route = route_label(request)
-        telemetry.observe(request.method, route, status, started)
-        log.info(
-            "%s %s %d",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "route": route,
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            },
-        )
+observe_middleware = observe_middleware_for(
+    TELEMETRY, logging.getLogger("watcher.access"), "route", route_template
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,12 +18,21 @@ from aiohttp import web
 
 from watcher.api.errors import BadRequest, RequestTimeout, ValidationFailed, error_entry
 from watcher.api.state import SETTINGS
-from watcher.names import CLASS_DIV, HW_NAME, INT64_MAX, TEXT_MAX, filename_problem
-from watcher.store.queries import Scope
+from watcher.names import (
+    CLASS_DIV,
+    DECIMAL_TEXT,
+    HW_NAME,
+    INT64_DIGITS,
+    INT64_MAX,
+    INTEGER_TEXT,
+    TEXT_MAX,
+    filename_problem,
+    integer_digits,
+    normal_filename,
+)
+from watcher.records import Scope
 from watcher.timefmt import snapshot_timestamp_to_kst
 
-_INT_RE = re.compile(r"\s*[+-]?\d+\s*")
-_NUMBER_RE = re.compile(r"\s*[+-]?\d+(\.\d+)?\s*")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME_RE = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt _](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}(?::?\d{2})?)?"
@@ -48,10 +58,20 @@ class Errors:
 
 
 def parse_int_text(raw: str, loc: list[str | int], errors: Errors) -> int | None:
-    if _INT_RE.fullmatch(raw):
-        return int(raw)
-    errors.add("int_parsing", loc, INT_PARSING, raw)
-    return None
+    """ASCII digits with an optional `-` (names.py); beyond 64 bits is out of range, found
+    without converting (Python refuses to convert more than 4300 digits)."""
+    if not INTEGER_TEXT.fullmatch(raw):
+        errors.add("int_parsing", loc, INT_PARSING, raw)
+        return None
+    if integer_digits(raw) > INT64_DIGITS:
+        if raw.startswith("-"):
+            msg = f"Input should be greater than or equal to {-INT64_MAX - 1}"
+            errors.add("greater_than_equal", loc, msg, raw, {"ge": -INT64_MAX - 1})
+        else:
+            msg = f"Input should be less than or equal to {INT64_MAX}"
+            errors.add("less_than_equal", loc, msg, raw, {"le": INT64_MAX})
+        return None
+    return int(raw)
 
 
 def path_int(request: web.Request, name: str, errors: Errors) -> int | None:
@@ -102,8 +122,9 @@ def scope_of(request: web.Request) -> Scope:
 
 
 def filename(request: web.Request, errors: Errors) -> str:
-    """Any file name a collector sends; never one that could climb out of a directory."""
-    value = request.match_info["filename"]
+    """Any file name a collector sends, in its one stored spelling (NFC); never one that could
+    climb out of a directory."""
+    value = normal_filename(request.match_info["filename"])
     problem = filename_problem(value)
     if problem:
         errors.add("filename", ["path", "filename"], f"Invalid file name: {problem}", value)
@@ -162,7 +183,7 @@ def parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise TypeError("not a datetime")
     text = value.strip()
-    if _NUMBER_RE.fullmatch(text):
+    if DECIMAL_TEXT.fullmatch(text):
         return _from_epoch(float(text))
     if _DATE_RE.fullmatch(text):
         return datetime.fromisoformat(text)
@@ -209,6 +230,81 @@ def query_limit(request: web.Request, cap: int) -> int:
     return min(limit, cap)
 
 
+# Collectors send flat objects; anything nested deeper than this is not a body of ours, and the
+# limit keeps every later step (validation, error echo, logging) far from the recursion limit.
+MAX_JSON_DEPTH = 32
+
+
+class _JsonRefused(ValueError):
+    """JSON text this service refuses although Python's parser would take it."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _JsonRefused(f"{name} is not a JSON number (RFC 8259)")
+
+
+class HugeInt(int):
+    """A JSON integer beyond 64 bits: its value is just out of range on its side (so every range
+    check refuses it with the field's name), its text is kept for the error message. Python could
+    not even convert one of over 4300 digits."""
+
+    text: str
+
+    def __new__(cls, text: str) -> HugeInt:
+        value = super().__new__(cls, -INT64_MAX - 2 if text.startswith("-") else INT64_MAX + 1)
+        value.text = text
+        return value
+
+
+def _bounded_int(text: str) -> int:
+    return HugeInt(text) if integer_digits(text) > INT64_DIGITS else int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JsonRefused(f"the number {text[:32]} is out of range")
+    return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than `limit` (iterative: no recursion of our own)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _json_invalid(position: int, error: str) -> ValidationFailed:
+    ctx = {"error": error}
+    return ValidationFailed(
+        [error_entry("json_invalid", ["body", position], "JSON decode error", {}, ctx)]
+    )
+
+
+def decode_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, integers within 64 bits, at most MAX_JSON_DEPTH levels."""
+    try:
+        body = json.loads(
+            raw, parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _json_invalid(getattr(exc, "pos", 0), str(exc)) from None
+    except _JsonRefused as exc:
+        raise _json_invalid(0, str(exc)) from None
+    except RecursionError:
+        raise _json_invalid(0, f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    if isinstance(body, dict | list) and _depth_exceeds(body, MAX_JSON_DEPTH):
+        raise _json_invalid(0, f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return body
+
+
 async def json_object(request: web.Request) -> Mapping[str, Any]:
     """The request body as a JSON object, or a 422 like FastAPI's for a missing/bad body.
 
@@ -221,24 +317,20 @@ async def json_object(request: web.Request) -> Mapping[str, Any]:
         raise RequestTimeout("request body not received in time") from None
     if not raw.strip():
         raise ValidationFailed([error_entry("missing", ["body"], "Field required", None)])
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        position = getattr(exc, "pos", 0)
-        raise ValidationFailed(
-            [
-                error_entry(
-                    "json_invalid", ["body", position], "JSON decode error", {}, {"error": str(exc)}
-                )
-            ]
-        ) from None
+    body = decode_json(raw)
     if not isinstance(body, dict):
         msg = "Input should be a valid dictionary or object to extract fields from"
         raise ValidationFailed([error_entry("model_attributes_type", ["body"], msg, body)])
     return body
 
 
-def body_int(body: Mapping[str, Any], name: str, errors: Errors, minimum: int = -INT64_MAX - 1):
+def body_int(
+    body: Mapping[str, Any],
+    name: str,
+    errors: Errors,
+    minimum: int = -INT64_MAX - 1,
+    maximum: int = INT64_MAX,
+):
     loc: list[str | int] = ["body", name]
     if name not in body:
         errors.add("missing", loc, "Field required", None)
@@ -259,7 +351,8 @@ def body_int(body: Mapping[str, Any], name: str, errors: Errors, minimum: int = 
         result = parse_int_text(value, loc, errors)
     else:
         errors.add("int_type", loc, "Input should be a valid integer", value)
-    return _in_range(result, loc, value, errors, minimum, INT64_MAX)
+    shown = value.text if isinstance(value, HugeInt) else value
+    return _in_range(result, loc, shown, errors, minimum, maximum)
 
 
 def body_str(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
@@ -272,9 +365,7 @@ def body_str(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
         return None
     if len(value) > TEXT_MAX:
         msg = f"String should have at most {TEXT_MAX} characters"
-        errors.add(
-            "string_too_long", ["body", name], msg, value[:64] + "...", {"max_length": TEXT_MAX}
-        )
+        errors.add("string_too_long", ["body", name], msg, value, {"max_length": TEXT_MAX})
         return None
     if "\x00" in value:
         errors.add("string_nul", ["body", name], "String must not contain NUL characters", value)
@@ -322,14 +413,18 @@ def query_number(
     if raw is None:
         return default
     loc: list[str | int] = ["query", name]
-    pattern = _INT_RE if integer else _NUMBER_RE
+    pattern = INTEGER_TEXT if integer else DECIMAL_TEXT
     if not pattern.fullmatch(raw):
         kind = "integer" if integer else "number"
         errors.add(
-            f"{'int' if integer else 'float'}_parsing", loc, f"Input should be a valid {kind}", raw
+            f"{'int' if integer else 'float'}_parsing",
+            loc,
+            f"Input should be a valid {kind}",
+            raw,
         )
         return default
-    value = int(raw) if integer else float(raw)
+    # float() of any digit string is finite or inf, never an error; inf is out of range below.
+    value = float(raw) if not integer or integer_digits(raw) > INT64_DIGITS else int(raw)
     if not low <= value <= high:
         msg = f"Input should be between {_plain(low)} and {_plain(high)}"
         errors.add("out_of_range", loc, msg, raw, {"ge": low, "le": high})

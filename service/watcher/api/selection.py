@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.docs import docs, string_list
+from watcher.http.responses import json_response
 from watcher.store import queries
 
 
@@ -20,7 +20,7 @@ async def list_files(request: web.Request) -> web.Response:
     scope, student_id = params.student_path(request)
     async with request.app[DATABASE].read() as conn:
         names = await queries.filenames(conn, scope, student_id)
-    return json_ok(names)
+    return json_response(names)
 
 
 @docs(
@@ -32,4 +32,4 @@ async def list_file_timestamps(request: web.Request) -> web.Response:
     scope, student_id, filename = params.student_file_path(request)
     async with request.app[DATABASE].read() as conn:
         stamps = await queries.file_timestamps(conn, scope, student_id, filename)
-    return json_ok(stamps)
+    return json_response(stamps)

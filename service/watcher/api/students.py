@@ -7,9 +7,9 @@ from aiohttp import web
 from watcher.analytics.activity import assignment_activity, file_snapshot_stats
 from watcher.analytics.trends import trends_from_buckets
 from watcher.api import params
-from watcher.api.render import json_ok
 from watcher.api.state import DATABASE
 from watcher.docs import docs, response_schema
+from watcher.http.responses import json_response
 from watcher.schemas import DetailOut, GraphOut, MonitoringOut, SnapshotAvgOut
 from watcher.store import queries
 
@@ -20,7 +20,7 @@ async def file_snapshot_avg(request: web.Request) -> web.Response:
     scope, student_id, filename = params.student_file_path(request)
     async with request.app[DATABASE].read() as conn:
         count, total = await queries.file_size_totals(conn, scope, student_id, filename)
-    return json_ok(file_snapshot_stats(count, total))
+    return json_response(file_snapshot_stats(count, total))
 
 
 @docs(tags=["students"], summary="A student's activity in an assignment, over all files")
@@ -29,7 +29,7 @@ async def assignment_snapshot_avg(request: web.Request) -> web.Response:
     scope, student_id = params.student_path(request)
     async with request.app[DATABASE].read() as conn:
         count, total, first, newest = await queries.student_activity(conn, scope, student_id)
-    return json_ok(assignment_activity(count, total, first, newest))
+    return json_response(assignment_activity(count, total, first, newest))
 
 
 @docs(
@@ -44,4 +44,4 @@ async def graph_data(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as conn:
         first, buckets = await queries.code_size_buckets(conn, scope, student_id, interval)
     trends = trends_from_buckets(first, interval, buckets) if first else []
-    return json_ok({"trends": trends})
+    return json_response({"trends": trends})

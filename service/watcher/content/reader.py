@@ -18,8 +18,8 @@ from watcher.config import Settings
 from watcher.content.blobs import unpack
 from watcher.content.matching import match_snapshots
 from watcher.content.volume import SnapshotVolume, VolumeFile
+from watcher.records import Scope
 from watcher.store import content as store
-from watcher.store.queries import Scope
 from watcher.timefmt import parse_compact
 
 _KST_OFFSET_S = int(timedelta(hours=9).total_seconds())

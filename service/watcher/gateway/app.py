@@ -5,33 +5,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
-from watcher import requestid
 from watcher.gateway import endpoints
 from watcher.gateway.config import GatewaySettings
-from watcher.gateway.proxy import REQUEST_ID_HEADER, UNMATCHED, proxy
-from watcher.gateway.state import (
-    CLASS_DIV,
-    FAMILY,
-    REQUEST_ID,
-    SESSION,
-    SETTINGS,
-    TABLE,
-    TELEMETRY,
-)
+from watcher.gateway.proxy import proxy
+from watcher.gateway.state import CLASS_DIV, FAMILY, SESSION, SETTINGS, TABLE, TELEMETRY
 from watcher.gateway.table import RoutingTable
 from watcher.gateway.telemetry import GatewayTelemetry
+from watcher.http.metrics import route_template
+from watcher.http.observe import observe_middleware as observe_middleware_for
 
 access_log = logging.getLogger("watcher.gateway.access")
 
 
+# How long an idle pooled connection to an instance is kept. It must stay below the instances'
+# WATCHER_HEADER_TIMEOUT_S (10 s): otherwise the gateway could reuse a connection the instance is
+# closing at that moment, and the request on it would fail.
+UPSTREAM_IDLE_S = 4.0
+
+
 def create_gateway_app(settings: GatewaySettings) -> web.Application:
-    app = web.Application(middlewares=[observe_middleware])
+    app = web.Application(middlewares=[observe_middleware], client_max_size=settings.max_body_bytes)
     telemetry = GatewayTelemetry()
     app[SETTINGS] = settings
     app[TELEMETRY] = telemetry
@@ -49,9 +47,14 @@ def create_gateway_app(settings: GatewaySettings) -> web.Application:
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
-    """One pooled client session for every instance; closed after in-flight requests finish."""
+    """One pooled client session for every instance, with a connection limit per instance (so a
+    hanging class queues only its own requests); closed after in-flight requests finish."""
     settings = app[SETTINGS]
-    connector = aiohttp.TCPConnector(limit=settings.upstream_connections, limit_per_host=0)
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_connections,
+        limit_per_host=settings.upstream_connections_per_instance,
+        keepalive_timeout=UPSTREAM_IDLE_S,
+    )
     timeout = aiohttp.ClientTimeout(
         total=settings.timeout_s, sock_connect=settings.connect_timeout_s
     )
@@ -76,44 +79,11 @@ async def _table_watcher(app: web.Application) -> AsyncIterator[None]:
         await watcher
 
 
-@web.middleware
-async def observe_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Metrics and one log line per request, with the same X-Request-ID the instance logs."""
-    telemetry = request.app[TELEMETRY]
-    started = time.perf_counter()
-    request[REQUEST_ID] = request_id = requestid.request_id(request.headers)
-    status = 500
-    telemetry.in_flight.inc()
-    try:
-        response = await handler(request)
-        status = response.status
-        if not response.prepared:  # the proxy has set it on relayed responses
-            response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        telemetry.in_flight.dec()
-        family = request.get(FAMILY) or _own_route(request)
-        telemetry.observe(request.method, family, status, started)
-        access_log.info(
-            "%s %s %d",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "family": family,
-                "class_div": request.get(CLASS_DIV),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            },
-        )
+def _family(request: web.Request) -> str:
+    """The metrics label: the legacy route family the proxy chose, or the gateway's own route."""
+    return request.get(FAMILY) or route_template(request)
 
 
-def _own_route(request: web.Request) -> str:
-    info = request.match_info
-    resource = info.route.resource if info.http_exception is None else None
-    return resource.canonical if resource is not None else UNMATCHED
+observe_middleware = observe_middleware_for(
+    TELEMETRY, access_log, "family", _family, lambda request: {"class_div": request.get(CLASS_DIV)}
+)

@@ -73,7 +73,32 @@ class GatewaySettings(EnvSettings):
         5, _positive_int, "Retry-After seconds sent with a 503 when an instance is unreachable."
     )
     upstream_connections: int = _field(
-        256, _positive_int, "Most simultaneous connections to all instances together (pooled)."
+        1024, _positive_int, "Most simultaneous connections to all instances together (pooled)."
+    )
+    upstream_connections_per_instance: int = _field(
+        64,
+        _positive_int,
+        "Most simultaneous connections to one instance: a slow or hanging class waits for its own"
+        " connections and never takes another class's.",
+    )
+    body_timeout_s: float = _field(
+        10.0,
+        _positive_float,
+        "A request body not received within this many seconds gets 408; bodies are read whole"
+        " before an instance connection is taken, so slow clients never hold one.",
+    )
+    header_timeout_s: float = _field(
+        10.0,
+        _positive_float,
+        "A connection that has not sent a whole request head within this many seconds of opening"
+        " (or of its previous response) is closed; also the keep-alive idle time.",
+    )
+    read_token: str = _field(
+        "",
+        str,
+        "Bearer token for the gateway's own /api/docs page and the details of /readyz (which"
+        " name the instances' internal URLs); use the instances' WATCHER_READ_TOKEN. Empty: open.",
+        secret=True,
     )
     max_body_bytes: int = _field(
         1024 * 1024, _positive_int, "Largest request body forwarded; larger gets 413."

@@ -7,21 +7,34 @@ import time
 
 from aiohttp import web
 
-from watcher.gateway.proxy import json_response
 from watcher.gateway.state import SETTINGS, TABLE, TELEMETRY
+from watcher.http.metrics import metrics_response
+from watcher.http.responses import json_error, json_response
+from watcher.tokens import CHALLENGE, token_problem
 
-# The classic text format, as the service serves it.
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DOCS_URL = "/api/docs"
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return json_response(200, {"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready once a routing table has been loaded (an empty one counts: it is the operator's)."""
+    """Ready once a routing table has been loaded (an empty one counts: it is the operator's).
+
+    kubelet's probe sends no token, so the status is always answered; the details (the routes
+    file, how many classes) only with the read token when one is set.
+    """
     table = request.app[TABLE]
+    ready = table.loaded
+    body: dict[str, object] = {"status": "ready" if ready else "not ready"}
+    if token_problem(request.headers, request.app[SETTINGS].read_token) is None:
+        body["checks"] = _readiness_checks(request.app)
+    return json_response(body, 200 if ready else 503)
+
+
+def _readiness_checks(app: web.Application) -> dict[str, object]:
+    table = app[TABLE]
     checks: dict[str, object] = {
         "routes_file": str(table.path),
         "routes_loaded": table.loaded,
@@ -29,24 +42,22 @@ async def readyz(request: web.Request) -> web.Response:
     }
     if table.loaded_at is not None:
         checks["loaded_seconds_ago"] = round(time.time() - table.loaded_at, 3)
-    ready = table.loaded
-    return json_response(
-        200 if ready else 503, {"status": "ready" if ready else "not ready", "checks": checks}
-    )
+    return checks
 
 
 async def metrics(request: web.Request) -> web.Response:
-    response = web.Response(body=request.app[TELEMETRY].exposition())
-    response.headers["Content-Type"] = METRICS_CONTENT_TYPE
-    return response
+    return metrics_response(request.app[TELEMETRY])
 
 
 async def docs_index(request: web.Request) -> web.Response:
     """Each class's Swagger UI, as JSON (Accept: application/json) or a small HTML page.
 
     The links are the instances' own addresses: reachable from inside the cluster or through a
-    port-forward to the class's Service.
+    port-forward to the class's Service. They are internal, so the read token guards the page.
     """
+    problem = token_problem(request.headers, request.app[SETTINGS].read_token)
+    if problem:
+        return json_error(401, problem, {"WWW-Authenticate": CHALLENGE})
     table = request.app[TABLE]
     fallback = request.app[SETTINGS].fallback_url
     classes = {
@@ -59,7 +70,7 @@ async def docs_index(request: web.Request) -> web.Response:
     }
     accept = request.headers.get("Accept", "")
     if "application/json" in accept and "text/html" not in accept:
-        return json_response(200, data)
+        return json_response(data)
     rows = "\n".join(
         f'<li><a href="{html.escape(entry["docs"])}">{html.escape(class_div)}</a>'
         f" — {html.escape(entry['upstream'])}</li>"

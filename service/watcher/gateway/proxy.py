@@ -11,34 +11,25 @@ bodies are relayed chunk by chunk, never decompressed.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from watcher import requestid
 from watcher.gateway.routing import match_route
-from watcher.gateway.state import (
-    CLASS_DIV,
-    FAMILY,
-    REQUEST_ID,
-    SESSION,
-    SETTINGS,
-    TABLE,
-    TELEMETRY,
-)
+from watcher.gateway.state import CLASS_DIV, FAMILY, SESSION, SETTINGS, TABLE, TELEMETRY
 from watcher.gateway.telemetry import FALLBACK
+from watcher.http.metrics import UNMATCHED
+from watcher.http.observe import HEADER as REQUEST_ID_HEADER
+from watcher.http.observe import REQUEST_ID
+from watcher.http.responses import json_error, json_response
 
 log = logging.getLogger("watcher.gateway.proxy")
 
-UNMATCHED = "<unmatched>"
-REQUEST_ID_HEADER = requestid.HEADER
 # RFC 9110 §7.6.1, plus the non-standard Proxy-Connection; `Connection` may name more.
 HOP_BY_HOP = frozenset(
     {
@@ -57,27 +48,21 @@ HOP_BY_HOP = frozenset(
 SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
-def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
-    """Compact JSON, no charset parameter: the same shape as the service's own errors."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
-
-
 async def proxy(request: web.Request) -> web.StreamResponse:
     """Every request that is not the gateway's own: route by class, then forward."""
     found = match_route(request.method, request.rel_url.raw_path)
     if found is None:
         request[FAMILY] = UNMATCHED
-        return json_response(404, {"detail": "Not Found"})
+        return json_error(404, "Not Found")
     request[FAMILY] = found.family
     request[CLASS_DIV] = class_div = found.class_div
     chosen = _choose_upstream(request.app, class_div)
     if isinstance(chosen, web.Response):
         return chosen
     upstream, label = chosen
-    body = _Body.of(request)
-    if body.too_large:
-        return _too_large(request)
+    body = await _read_body(request)
+    if isinstance(body, web.Response):
+        return body
 
     target = request.raw_path if request.raw_path.startswith("/") else request.rel_url.raw_path_qs
     started = time.perf_counter()
@@ -86,13 +71,11 @@ async def proxy(request: web.Request) -> web.StreamResponse:
             request.method,
             URL(str(upstream) + target, encoded=True),  # encoded: sent exactly as received
             headers=_forwarded_headers(request),
-            data=body.data,
+            data=body,
             allow_redirects=False,
             skip_auto_headers=SKIP_AUTO_HEADERS,
         )
     except Exception as exc:
-        if body.too_large:
-            return _too_large(request)
         return _failed(request, class_div, upstream, label, exc)
     request.app[TELEMETRY].upstream_latency.labels(label).observe(time.perf_counter() - started)
     async with upstream_response:
@@ -113,39 +96,29 @@ def _choose_upstream(app: web.Application, class_div: str) -> tuple[URL, str] | 
         return _unavailable(app, "the routing table has not been loaded yet")
     telemetry.unroutable.labels(telemetry.class_label(class_div)).inc()
     detail = f"no WatcherInstance serves class '{class_div}'"
-    return json_response(404, {"detail": detail, "class_div": class_div})
+    return json_response({"detail": detail, "class_div": class_div}, 404)
 
 
-class _Body:
-    """The request body as it is forwarded: streamed, and never more than the limit."""
-
-    def __init__(self, data: Any = None, too_large: bool = False) -> None:
-        self.data = data
-        self.too_large = too_large
-
-    @classmethod
-    def of(cls, request: web.Request) -> _Body:
-        limit = request.app[SETTINGS].max_body_bytes
-        length = request.content_length
-        if length is not None and length > limit:
-            return cls(too_large=True)
-        if not request.body_exists:
-            return cls()
-        if length is not None:
-            return cls(request.content)  # Content-Length is forwarded: no chunking upstream
-        body = cls()
-        body.data = body._limited(request.content, limit)
-        return body
-
-    async def _limited(self, stream: aiohttp.StreamReader, limit: int) -> AsyncIterator[bytes]:
-        """A body of unknown length (chunked), cut off once it exceeds `limit` bytes."""
-        seen = 0
-        async for chunk in stream.iter_any():
-            seen += len(chunk)
-            if seen > limit:
-                self.too_large = True  # aiohttp reports it as a connection error: tell apart
-                raise ValueError("request body over the limit")
-            yield chunk
+async def _read_body(request: web.Request) -> bytes | web.Response | None:
+    """The whole request body (None if there is none), or the answer when it is too large or too
+    slow. Read before an instance connection is taken: a client trickling its body holds only its
+    own connection to the gateway, never one to an instance (collectors' bodies are tiny)."""
+    settings = request.app[SETTINGS]
+    length = request.content_length
+    if length is not None and length > settings.max_body_bytes:
+        return _too_large(request)
+    if not request.body_exists:
+        return None
+    try:
+        async with asyncio.timeout(settings.body_timeout_s):
+            return await request.read()  # the app's client_max_size is max_body_bytes
+    except TimeoutError:
+        detail = f"request body not received within {settings.body_timeout_s:g} s"
+        response = json_error(408, detail)
+        response.force_close()  # the rest of the body may still come: never read it as a request
+        return response
+    except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the limit
+        return _too_large(request)
 
 
 async def _relay(
@@ -178,12 +151,12 @@ async def _relay(
 
 def _too_large(request: web.Request) -> web.Response:
     limit = request.app[SETTINGS].max_body_bytes
-    return json_response(413, {"detail": f"body larger than {limit} bytes"})
+    return json_error(413, f"body larger than {limit} bytes")
 
 
 def _unavailable(app: web.Application, detail: str) -> web.Response:
     retry_after = str(app[SETTINGS].retry_after_s)
-    return json_response(503, {"detail": detail}, {"Retry-After": retry_after})
+    return json_error(503, detail, {"Retry-After": retry_after})
 
 
 def _failed(
@@ -204,7 +177,7 @@ def _failed(
     )
     if reason == "protocol":
         detail = f"the instance serving class '{class_div}' sent an invalid response"
-        return json_response(502, {"detail": detail})
+        return json_error(502, detail)
     return _unavailable(request.app, f"the instance serving class '{class_div}' is unavailable")
 
 

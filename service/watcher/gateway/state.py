@@ -14,8 +14,6 @@ TABLE = web.AppKey("gateway_table", RoutingTable)
 TELEMETRY = web.AppKey("gateway_telemetry", GatewayTelemetry)
 SESSION = web.AppKey("gateway_session", aiohttp.ClientSession)
 
-# Request keys: the id of the request (logged here and by the instance), and the route family
-# (metrics label) and class chosen by the proxy, for the log line.
-REQUEST_ID = web.RequestKey("gateway_request_id", str)
+# Request keys: the route family (metrics label) and class chosen by the proxy, for the log line.
 FAMILY = web.RequestKey("gateway_family", str)
 CLASS_DIV = web.RequestKey("gateway_class_div", str)

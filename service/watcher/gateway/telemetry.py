@@ -11,47 +11,24 @@ from __future__ import annotations
 import re
 import time
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    gc_collector,
-    generate_latest,
-    platform_collector,
-    process_collector,
-)
+from prometheus_client import Counter, Gauge, Histogram
+
+from watcher.http.metrics import RequestMetrics
 
 INVALID_CLASS = "<invalid>"
 OTHER_CLASS = "<other>"
 FALLBACK = "<fallback>"
 MAX_UNROUTABLE_LABELS = 200
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 _CLASS_SHAPE = re.compile(r"[A-Za-z0-9]+-[A-Za-z0-9]+")
 
 
-class GatewayTelemetry:
+class GatewayTelemetry(RequestMetrics):
+    """The request metrics by legacy route family (or the gateway's own route; the status is
+    the instance's for forwarded requests), and the gateway's own."""
+
     def __init__(self) -> None:
-        self.registry = registry = CollectorRegistry()
-        process_collector.ProcessCollector(registry=registry)
-        platform_collector.PlatformCollector(registry=registry)
-        gc_collector.GCCollector(registry=registry)
-        self.requests = Counter(
-            "watcher_gateway_requests_total",
-            "Requests answered, by legacy route family (or the gateway's own route) and status "
-            "(the instance's status for forwarded requests).",
-            ("method", "family", "status"),
-            registry=registry,
-        )
-        self.duration = Histogram(
-            "watcher_gateway_request_duration_seconds",
-            "Time to answer a request, including the instance's part, by route family.",
-            ("family",),
-            registry=registry,
-        )
-        self.in_flight = Gauge(
-            "watcher_gateway_requests_in_flight", "Requests being handled now.", registry=registry
-        )
+        super().__init__("watcher_gateway_", "family", by_method_latency=False)
+        registry = self.registry
         self.upstream_latency = Histogram(
             "watcher_gateway_upstream_latency_seconds",
             "Time from sending a request to an instance until its response headers arrive.",
@@ -118,11 +95,3 @@ class GatewayTelemetry:
                 return OTHER_CLASS
             labels.add(class_div)
         return class_div
-
-    def observe(self, method: str, family: str, status: int, started: float) -> None:
-        method = method if method in _METHODS else "OTHER"  # any token is a valid method
-        self.requests.labels(method, family, str(status)).inc()
-        self.duration.labels(family).observe(time.perf_counter() - started)
-
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)

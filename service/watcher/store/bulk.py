@@ -1,32 +1,21 @@
 """Loading many rows at once (benchmark seeding, imports) through the store's own schema.
 
 Per-row triggers cost about as much as the insert itself; for a bulk load it is faster to insert
-with the triggers dropped and rebuild every aggregate once. The whole load is one exclusive
-transaction: readers see all of it or none, and the service must not be writing meanwhile.
+with the triggers dropped and rebuild every aggregate once. The triggers are taken from the
+database itself (whatever its migrations made them) and put back as they were. The whole load is
+one exclusive transaction: readers see all of it or none, and the service must not be writing
+meanwhile.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from itertools import islice
 from pathlib import Path
 
-from watcher.store import activity, aggregates
+from watcher.store.schema import REBUILD
 from watcher.store.writer import INSERTS
-
-
-def _named(ddl: str) -> str:
-    return re.search(r"CREATE TRIGGER (\w+)", ddl)[1]
-
-
-# Every trigger the schema has (a later schema's version of a trigger replaces the earlier one),
-# and the statements that recompute what they maintain.
-_CURRENT = {_named(ddl): ddl for ddl in aggregates.TRIGGERS + activity.TRIGGERS}
-TRIGGERS = tuple(_CURRENT.values())
-TRIGGER_NAMES = tuple(_CURRENT)
-REBUILD = aggregates.REBUILD + activity.REBUILD
 
 
 def bulk_load(
@@ -45,15 +34,20 @@ def bulk_load(
         conn.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
         conn.execute("BEGIN EXCLUSIVE")
         try:
-            for name in TRIGGER_NAMES:
-                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            triggers = conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid"
+            ).fetchall()
+            for name, _ in triggers:
+                conn.execute(f'DROP TRIGGER "{name}"')
             for table, rows in tables.items():
                 iterator = iter(rows)
                 while batch := list(islice(iterator, chunk)):
                     conn.executemany(INSERTS[table], batch)
                     loaded += len(batch)
-            for statement in REBUILD + TRIGGERS:
+            for statement in REBUILD:
                 conn.execute(statement)
+            for _, sql in triggers:
+                conn.execute(sql)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

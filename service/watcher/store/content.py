@@ -8,18 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from watcher.store.queries import Scope
-
-# Migration 5. A blob is keyed by the SHA-256 (hex) of the uncompressed bytes, so two saves of the
-# same text share one row; `text` records at ingest whether the bytes are UTF-8, so listings can
-# say so without decompressing anything.
-TABLES: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS content_blob (
-        hash TEXT NOT NULL PRIMARY KEY, size INTEGER NOT NULL, text INTEGER NOT NULL,
-        data BLOB NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS snapshot_content (
-        snapshot_id INTEGER NOT NULL PRIMARY KEY, hash TEXT NOT NULL)""",
-)
+from watcher.records import Scope
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Read queries of the instructor insights, over the aggregates of store/activity.py.
+"""Read queries of the instructor insights, over the aggregates of migration 4 (store/schema/).
 
 The whole-history dashboard is six grouped range scans keyed by (class, assignment), each over at
 most a few rows per student. A time window is computed by SQL over that range of the three event
@@ -12,17 +12,9 @@ from datetime import datetime
 
 import aiosqlite
 
-from watcher.analytics.insights import (
-    Event,
-    MarkedEvent,
-    StudentActivity,
-    Thresholds,
-    is_large_single_change,
-    is_paste_jump,
-    streak_flagged,
-)
-from watcher.store.activity import KINDS
-from watcher.store.queries import Scope, fetch_all
+from watcher.events import LOG_TABLES
+from watcher.records import Event, Scope, StudentActivity, TimelineRow
+from watcher.store.queries import fetch_all
 from watcher.timefmt import COMPACT, format_time, wall_seconds, wall_seconds_to_naive
 
 _SECOND = "%Y-%m-%d %H:%M:%S"
@@ -39,9 +31,11 @@ async def class_students(conn: aiosqlite.Connection, class_div: str) -> list[int
 
 
 async def assignment_activity(
-    conn: aiosqlite.Connection, scope: Scope, thresholds: Thresholds
+    conn: aiosqlite.Connection, scope: Scope, idle_seconds: float, paste: tuple[int, int]
 ) -> dict[int, StudentActivity]:
-    """Every measure of every active student over the whole history, from the aggregates."""
+    """Every measure of every active student over the whole history, from the aggregates: working
+    time counts gaps shorter than `idle_seconds`, jumps those of at least paste[0] bytes within
+    paste[1] seconds."""
     key = (scope.class_div, scope.hw_name)
     found: dict[int, StudentActivity] = {}
 
@@ -87,14 +81,14 @@ async def assignment_activity(
         conn,
         "SELECT student_id, SUM(gap * n) FROM activity_gap"
         " WHERE class_div = ? AND hw_name = ? AND gap < ? GROUP BY student_id",
-        (*key, thresholds.idle_seconds),
+        (*key, idle_seconds),
     ):
         student(sid).active_seconds = seconds
     for sid, jumps in await fetch_all(
         conn,
         "SELECT student_id, COUNT(*) FROM snapshot_jump INDEXED BY snapshot_jump_by_growth"
         " WHERE class_div = ? AND hw_name = ? AND growth >= ? AND gap <= ? GROUP BY student_id",
-        (*key, thresholds.paste_bytes, thresholds.paste_seconds),
+        (*key, *paste),
     ):
         student(sid).paste_jumps = jumps
     return found
@@ -171,10 +165,16 @@ _WINDOW_TIME = """
 
 
 async def window_activity(
-    conn: aiosqlite.Connection, scope: Scope, thresholds: Thresholds, start: int, end: int
+    conn: aiosqlite.Connection,
+    scope: Scope,
+    idle_seconds: float,
+    paste: tuple[int, int],
+    window: tuple[int, int],
 ) -> dict[int, StudentActivity]:
-    """Every measure of every student over the events with start <= time <= end (seconds),
-    computed by SQL over index ranges of the window (one seek per student or file)."""
+    """Every measure of every student over the events with start <= time <= end (seconds, the
+    window), computed by SQL over index ranges of the window (one seek per student or file);
+    `idle_seconds` and `paste` as for assignment_activity."""
+    start, end = window
     (s_low, s_high), (l_low, l_high) = _bounds(start, end)
     key = (scope.class_div, scope.hw_name)
     found: dict[int, StudentActivity] = {}
@@ -194,7 +194,7 @@ async def window_activity(
     for a in found.values():
         # Some save had content exactly when the files end non-empty or changed size at all.
         a.wrote_code = a.net_bytes > 0 or a.churn_bytes > 0
-    for table, kind in KINDS.items():
+    for table, kind in LOG_TABLES.items():
         rows = _in_window(table, f"{table}_by_student", "?3", "?4")
         for sid, n, failed, longest in await fetch_all(
             conn, _WINDOW_LOGS.format(rows=rows), (*key, l_low, l_high)
@@ -217,7 +217,7 @@ async def window_activity(
     for sid, first_at, last_at, seconds in await fetch_all(
         conn,
         _WINDOW_TIME.format(events=events),
-        (*key, s_low, s_high, thresholds.idle_seconds, l_low, l_high),
+        (*key, s_low, s_high, idle_seconds, l_low, l_high),
     ):
         a = student(sid)
         a.first_at, a.last_at, a.active_seconds = first_at, last_at, seconds
@@ -226,7 +226,7 @@ async def window_activity(
         "SELECT student_id, COUNT(*) FROM snapshot_jump INDEXED BY snapshot_jump_by_growth"
         " WHERE class_div = ? AND hw_name = ? AND growth >= ? AND gap <= ?"
         " AND at BETWEEN ? AND ? AND at - gap >= ? GROUP BY student_id",
-        (*key, thresholds.paste_bytes, thresholds.paste_seconds, start, end, start),
+        (*key, *paste, start, end, start),
     ):
         student(sid).paste_jumps = jumps
     return found
@@ -234,7 +234,7 @@ async def window_activity(
 
 _ONE_STUDENT = "class_div = ?1 AND hw_name = ?2 AND student_id = ?3"
 # One student's events with start <= time <= end, in the rules' order: time, then the stored text
-# and id (store/activity.py keeps `at` per row).
+# and id (every event row keeps its `at`).
 _STUDENT_EVENTS = f"""
     SELECT 'snapshot' AS kind, id, at, timestamp FROM snapshot INDEXED BY snapshot_by_student_time
      WHERE {_ONE_STUDENT} AND at BETWEEN ?4 AND ?5
@@ -288,13 +288,11 @@ async def timeline_page(
     conn: aiosqlite.Connection,
     scope: Scope,
     student_id: int,
-    thresholds: Thresholds,
     window: tuple[int, int],
     page: tuple[int, int],
-) -> tuple[int, list[MarkedEvent]]:
-    """(events in the window, the page of them marked as analytics.insights.mark would mark
-    them over the student's whole history). Reads the page's rows and, for the flags, the
-    student's state rows, jumps and builds: never the student's whole history of saves."""
+) -> tuple[int, list[TimelineRow]]:
+    """(events in the window, the page of them in time order with each save's change and jump).
+    Reads the page's rows only, never the student's whole history of saves."""
     key = (scope.class_div, scope.hw_name, student_id)
     limit, offset = page
     bounds = (*key, *window)
@@ -305,17 +303,17 @@ async def timeline_page(
         (*bounds, limit, offset),
     )
     ids = {kind: [i for k, i in chosen if k == kind] for kind in ("snapshot", "build", "run")}
-    marked: dict[tuple[str, int], MarkedEvent] = {}
+    rows: dict[tuple[str, int], TimelineRow] = {}
     if ids["snapshot"]:
         sql = _PAGE_SNAPSHOTS.format(ids=_placeholders(len(ids["snapshot"])))
         for ref, at, stamp, filename, size, before, growth, gap in await fetch_all(
             conn, sql, ids["snapshot"]
         ):
             event = Event(at, "snapshot", (stamp, ref), filename, size, detail={"id": ref})
-            m = MarkedEvent(event, None if before is None else size - before)
-            if growth is not None and is_paste_jump(growth, gap, thresholds):
-                m.flags.append("paste_like_jump")
-            marked["snapshot", ref] = m
+            delta = None if before is None else size - before
+            rows["snapshot", ref] = TimelineRow(
+                event, delta, None if growth is None else (growth, gap)
+            )
     for kind in ("build", "run"):
         if not ids[kind]:
             continue
@@ -324,25 +322,42 @@ async def timeline_page(
             detail = {"id": ref, "time": stamp, "cmdline": cmdline, "target_path": target}
             if kind == "run":
                 detail["process_type"] = ptype
-            marked[kind, ref] = MarkedEvent(
+            rows[kind, ref] = TimelineRow(
                 Event(at, kind, (stamp, ref), exit_code=code, detail=detail)
             )
-    if ids["build"]:
-        for ref, position in await fetch_all(conn, _FAILURE_POSITIONS, key):
-            if ("build", ref) in marked and streak_flagged(position, thresholds):
-                marked["build", ref].flags.append("repeated_build_failures")
-    if ids["snapshot"]:
-        [(churn, largest)] = await fetch_all(
-            conn,
-            "SELECT COALESCE(SUM(churn), 0), COALESCE(MAX(max_change), 0) FROM file_state"
-            " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
-            key,
-        )
-        if is_large_single_change(churn, largest, thresholds):
-            for (ref,) in await fetch_all(conn, _FIRST_CHANGE_OF, (*key, largest)):
-                if ("snapshot", ref) in marked:
-                    marked["snapshot", ref].flags.append("large_single_change")
-    return total_row[0][0], [marked[kind, ref] for kind, ref in chosen]
+    return total_row[0][0], [rows[kind, ref] for kind, ref in chosen]
+
+
+async def failure_positions(
+    conn: aiosqlite.Connection, scope: Scope, student_id: int
+) -> dict[int, int]:
+    """Each failed build's id -> its position (1, 2, ...) in its run of consecutive failures,
+    over the student's whole history."""
+    key = (scope.class_div, scope.hw_name, student_id)
+    return dict(await fetch_all(conn, _FAILURE_POSITIONS, key))
+
+
+async def change_totals(
+    conn: aiosqlite.Connection, scope: Scope, student_id: int
+) -> tuple[int, int]:
+    """The student's churn and largest change, over the whole history (from file_state)."""
+    [(churn, largest)] = await fetch_all(
+        conn,
+        "SELECT COALESCE(SUM(churn), 0), COALESCE(MAX(max_change), 0) FROM file_state"
+        " WHERE class_div = ? AND hw_name = ? AND student_id = ?",
+        (scope.class_div, scope.hw_name, student_id),
+    )
+    return churn, largest
+
+
+async def first_change_of(
+    conn: aiosqlite.Connection, scope: Scope, student_id: int, size: int
+) -> int | None:
+    """The id of the student's first save (in time order) whose change is `size` bytes."""
+    found = await fetch_all(
+        conn, _FIRST_CHANGE_OF, (scope.class_div, scope.hw_name, student_id, size)
+    )
+    return found[0][0] if found else None
 
 
 async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[tuple]:

@@ -1,24 +1,16 @@
 """Read queries. Each returns plain tuples or dataclasses and is served by an index or by the
-maintained aggregates (store/aggregates.py): none reads an assignment's whole history."""
+maintained aggregates (store/schema/): none reads an assignment's whole history."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 
 import aiosqlite
 
-from watcher.analytics.numbers import locate
-from watcher.analytics.summary import StudentTotals
-from watcher.store.aggregates import BUCKET_SHIFT, compact_seconds
-
-
-@dataclass(frozen=True)
-class Scope:
-    """A class's assignment: the key of nearly every query."""
-
-    class_div: str
-    hw_name: str
+from watcher.events import LOG_TABLES
+from watcher.records import Scope, StudentTotals
+from watcher.store.schema import BUCKET_SHIFT
+from watcher.store.sqltime import compact_seconds
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
@@ -145,20 +137,34 @@ async def code_size_buckets(
 BUILD_COLUMNS = ("binary_path", "cmdline", "exit_code", "cwd", "target_path", "timestamp")
 RUN_COLUMNS = ("cmdline", "exit_code", "cwd", "target_path", "process_type", "timestamp")
 _LOG_COLUMNS = {"buildlog": BUILD_COLUMNS, "runlog": RUN_COLUMNS}
-_LOG_KIND = {"buildlog": "build", "runlog": "run"}
 
 
 async def logs(
-    conn: aiosqlite.Connection, table: str, scope: Scope, student_id: int, limit: int
-) -> list[tuple]:
-    """Newest first. `table` is 'buildlog' or 'runlog' (never user input)."""
+    conn: aiosqlite.Connection,
+    table: str,
+    scope: Scope,
+    student_id: int,
+    limit: int,
+    before: tuple[str, int] | None = None,
+    chunk: int = 256,
+) -> AsyncIterator[tuple]:
+    """Newest first, read `chunk` rows at a time (the caller may stop early, e.g. at a byte
+    budget). Each row ends with its (timestamp, id) position; `before` starts after such a
+    position. `table` is 'buildlog' or 'runlog' (never user input)."""
     columns = _LOG_COLUMNS[table]
-    return await fetch_all(
-        conn,
-        f"SELECT {', '.join(columns)} FROM {table} WHERE class_div = ? AND hw_name = ?"
-        " AND student_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?",
-        (scope.class_div, scope.hw_name, student_id, limit),
+    key: tuple = (scope.class_div, scope.hw_name, student_id)
+    after = ""
+    if before is not None:
+        after = " AND (timestamp < ? OR (timestamp = ? AND id < ?))"
+        key = (*key, before[0], before[0], before[1])
+    sql = (
+        f"SELECT {', '.join(columns)}, id FROM {table} WHERE class_div = ? AND hw_name = ?"
+        f" AND student_id = ?{after} ORDER BY timestamp DESC, id DESC LIMIT ?"
     )
+    async with conn.execute(sql, (*key, limit)) as cursor:
+        while rows := await cursor.fetchmany(chunk):
+            for row in rows:
+                yield tuple(row)
 
 
 # --- per assignment ---------------------------------------------------------------------------
@@ -174,34 +180,34 @@ async def student_totals(conn: aiosqlite.Connection, scope: Scope) -> list[Stude
     return [StudentTotals(*row) for row in rows]
 
 
-async def sizes_at(
-    conn: aiosqlite.Connection, scope: Scope, indexes: Iterable[int]
-) -> dict[int, int]:
-    """The snapshot sizes at the given positions of the assignment's sorted size distribution.
-
-    Walks the 256-byte buckets (a few hundred rows at most) to find each position's bucket, then
-    lets SQLite find the size at the remaining offset inside that bucket.
-    """
-    key = (scope.class_div, scope.hw_name)
-    buckets = await fetch_all(
+async def size_buckets(conn: aiosqlite.Connection, scope: Scope) -> list[tuple[int, int]]:
+    """The assignment's snapshot sizes in 256-byte buckets: ascending (bucket, count) rows, a
+    few hundred at most."""
+    return await fetch_all(
         conn,
         "SELECT bucket, n FROM size_bucket WHERE class_div = ? AND hw_name = ? ORDER BY bucket",
-        key,
+        (scope.class_div, scope.hw_name),
     )
-    found: dict[int, int] = {}
-    for index in indexes:
-        bucket, offset = locate(buckets, index)
-        row = await _first(
-            conn,
-            """SELECT file_size FROM (
-                   SELECT file_size, SUM(n) OVER (ORDER BY file_size) AS upto FROM size_count
-                    WHERE class_div = ? AND hw_name = ? AND file_size >= ? AND file_size < ?)
-                WHERE upto > ? ORDER BY file_size LIMIT 1""",
-            (*key, bucket << BUCKET_SHIFT, (bucket + 1) << BUCKET_SHIFT, offset),
-        )
-        assert row is not None, "size_bucket and size_count disagree"
-        found[index] = row[0]
-    return found
+
+
+async def size_in_bucket(conn: aiosqlite.Connection, scope: Scope, bucket: int, offset: int) -> int:
+    """The size at sorted position `offset` among the assignment's snapshots in `bucket`."""
+    row = await _first(
+        conn,
+        """SELECT file_size FROM (
+               SELECT file_size, SUM(n) OVER (ORDER BY file_size) AS upto FROM size_count
+                WHERE class_div = ? AND hw_name = ? AND file_size >= ? AND file_size < ?)
+            WHERE upto > ? ORDER BY file_size LIMIT 1""",
+        (
+            scope.class_div,
+            scope.hw_name,
+            bucket << BUCKET_SHIFT,
+            (bucket + 1) << BUCKET_SHIFT,
+            offset,
+        ),
+    )
+    assert row is not None, "size_bucket and size_count disagree"
+    return row[0]
 
 
 async def window_churn(
@@ -234,7 +240,7 @@ async def log_counts(conn: aiosqlite.Connection, table: str, scope: Scope) -> tu
         conn,
         "SELECT COALESCE(SUM(n), 0), COUNT(*) FROM log_count"
         " WHERE kind = ? AND class_div = ? AND hw_name = ?",
-        (_LOG_KIND[table], scope.class_div, scope.hw_name),
+        (LOG_TABLES[table], scope.class_div, scope.hw_name),
     )
     assert row is not None
     return row[0], row[1]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from watcher.store.aggregates import compact_seconds, log_seconds
 from watcher.store.content import ATTACH, ContentBlob, attach_params
+from watcher.store.sqltime import compact_seconds, log_seconds
 
 log = logging.getLogger(__name__)
 
