@@ -13,9 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from tests.backup.workload import Ingest, seqs_in
 from tests.service.helpers import service_process
 from tests.service.test_aggregates import AGGREGATE_TABLES
+from tests.service.test_storage import ORIGINAL_SCHEMA
 from watcher.store.bulk import REBUILD
 from watcher.store.migrations import LATEST_VERSION
 
@@ -234,3 +237,27 @@ def test_progress_bars_on_a_terminal(tmp_path: Path) -> None:
     assert "\rverified" in back and "\rrestored" in back and "100%" in back
     quiet = on_a_terminal("backup", "--to", "c.db", "--db-path", "w.db", "--quiet")
     assert quiet == ""
+
+
+async def test_an_older_schema_restored_is_migrated_when_the_service_starts(tmp_path: Path) -> None:
+    """A backup of the original backend's database (schema version 0): restored as it is, then
+    migrated forward by the service at start, its rows served."""
+    original = tmp_path / "original.db"
+    conn = sqlite3.connect(original)
+    conn.executescript(ORIGINAL_SCHEMA)
+    conn.close()
+    made = watcher("backup", "--to", "old.db", "--db-path", str(original), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    target = volume(tmp_path / "class" / "watcher.db")
+    restored = watcher("restore", "old.db", "--db-path", str(target), cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert "schema version 0, 2 snapshots, 1 builds, 0 runs" in restored.stderr
+    path = "/api/snapshot_avg/os-1/hw1/202012345/main.c"
+    async with (
+        service_process(target) as (_, base),
+        aiohttp.ClientSession() as session,
+        session.get(base + path) as response,
+    ):
+        assert await response.json() == {"snapshot_avg": 2, "snapshot_size_avg": 125.0}
+    assert query(target, "PRAGMA user_version") == [(LATEST_VERSION,)]
+    assert query(target, "PRAGMA integrity_check") == [("ok",)]
