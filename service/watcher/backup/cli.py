@@ -54,7 +54,9 @@ def add_arguments(commands: argparse._SubParsersAction, epilog: str) -> None:
     )
     for parser in (made, back):
         parser.add_argument("--db-path", type=Path, help="overrides WATCHER_DB_PATH")
-        parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--quiet", "-q", action="store_true", help="no progress bar, no summary"
+        )
 
 
 def _bar(args: argparse.Namespace, verb: str, unit: str) -> Progress | None:
