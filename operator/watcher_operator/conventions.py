@@ -64,6 +64,25 @@ CLAIM_NAME_MAX = 253
 _PATH_SEGMENT = r"(\.?[^/.][^/]*|\.\.[^/]+|\.)"
 SUB_PATH_PATTERN = rf"^{_PATH_SEGMENT}(/{_PATH_SEGMENT})*$"
 
+# spec.backup: Litestream replicates the database. Its configuration (a ConfigMap per instance) is
+# mounted here; a file:// replica's claim is mounted at BACKUP_DIR, which its URL names.
+LITESTREAM_CONFIG_DIR = "/etc/litestream"
+LITESTREAM_CONFIG_KEY = "litestream.yml"
+LITESTREAM_CONFIG_PATH = f"{LITESTREAM_CONFIG_DIR}/{LITESTREAM_CONFIG_KEY}"
+LITESTREAM_CONTAINER = "litestream"
+RESTORE_CONTAINER = "litestream-restore"
+LITESTREAM_CONFIG_VOLUME = "litestream-config"
+BACKUP_VOLUME = "backup"
+BACKUP_DIR = "/backup"
+# The keys Litestream reads its S3 credentials from, in the Secret spec.backup names.
+BACKUP_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+# The service's setting Litestream needs at 0 (it checkpoints the WAL itself); set by the
+# operator on instances with backup enabled.
+WAL_AUTOCHECKPOINT_ENV = "WATCHER_WAL_AUTOCHECKPOINT"
+# Pod template annotations that restart the pod when what Litestream read at start changes.
+LITESTREAM_CONFIG_ANNOTATION = f"{GROUP}/litestream-config"
+BACKUP_SECRET_ANNOTATION = f"{GROUP}/backup-secret-version"
+
 MONITORING_GROUP = "monitoring.coreos.com"
 MONITORING_VERSION = "v1"
 SERVICE_MONITORS = "servicemonitors"
@@ -94,3 +113,7 @@ def labels(instance: str, class_div: str) -> dict[str, str]:
 
 def service_url(instance: str, namespace: str) -> str:
     return f"http://{child_name(instance)}.{namespace}.svc:{PORT}"
+
+
+def litestream_config_name(instance: str) -> str:
+    return f"watcher-{instance}-litestream"

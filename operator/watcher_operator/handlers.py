@@ -293,6 +293,7 @@ async def reconciler(
                     default_image=SETTINGS.default_image,
                     class_owner=owner,
                     policy=POLICY,
+                    litestream_image=SETTINGS.litestream_image,
                 )
                 for event in result.events:
                     kopf.event(body, type=event.type, reason=event.reason, message=event.message)

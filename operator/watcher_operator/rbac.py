@@ -54,7 +54,7 @@ RULES: tuple[Rule, ...] = (
         ("",),
         ("configmaps",),
         ("get", "create", "patch"),
-        "The gateway's routing table, ConfigMap watcher-routes, in each namespace with instances.",
+        "The gateway's routing table (watcher-routes); each instance's Litestream configuration.",
     ),
     Rule(
         (c.MONITORING_GROUP,),
@@ -67,6 +67,12 @@ RULES: tuple[Rule, ...] = (
         ("events",),
         ("create",),
         "Events on WatcherInstances: created, updated, restarted, repaired, refused.",
+    ),
+    Rule(
+        ("",),
+        ("secrets",),
+        ("get",),
+        "Only the metadata of the Secret spec.backup names: BackupReady, restart on change.",
     ),
     Rule(
         (c.GROUP,),

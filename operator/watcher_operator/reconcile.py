@@ -10,12 +10,15 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from watcher_operator import conventions as c
 from watcher_operator import ownership, resources, status
 from watcher_operator import spec as specs
 from watcher_operator.apply import Api, Outcome
+from watcher_operator.config import DEFAULT_LITESTREAM_IMAGE
 from watcher_operator.policy import Policy
-from watcher_operator.status import Refusal
+from watcher_operator.status import BackupState, Refusal
 
 DEFAULT_POLICY = Policy()
 
@@ -65,6 +68,39 @@ def claim_refusal(spec: specs.InstanceSpec, claim: Mapping[str, Any]) -> Refusal
     return None
 
 
+def backup_state(
+    api: Api, namespace: str, spec: specs.InstanceSpec
+) -> tuple[BackupState | None, str]:
+    """What spec.backup needs, as found in the namespace, and its Secret's resourceVersion ('' if
+    none). Only the Secret's metadata is read: the sidecar gets the keys from the kubelet."""
+    backup = spec.backup
+    if backup is None:
+        return None, ""
+    state = BackupState(
+        replica_url=backup.replica_url(namespace, spec.class_div),
+        sync_interval=backup.sync_interval,
+        enabled=backup.enabled,
+        secret=backup.credentials_secret,
+        claim=backup.claim_name,
+    )
+    if not backup.enabled:
+        return state, ""
+    version = ""
+    if backup.claim_name:
+        found = api.read("PersistentVolumeClaim", namespace, backup.claim_name) is not None
+        state = dataclasses.replace(state, claim_found=found)
+    if backup.credentials_secret:
+        try:
+            secret = api.secret_metadata(namespace, backup.credentials_secret)
+        except ApiException as exc:
+            if exc.status != 403:
+                raise
+        else:
+            state = dataclasses.replace(state, secret_found=secret is not None)
+            version = ((secret or {}).get("metadata") or {}).get("resourceVersion", "")
+    return state, version
+
+
 def _describe(applied_kind: str, name: str, outcome: Outcome, *, repairing: bool) -> Event:
     if outcome is Outcome.CREATED:
         verb = "Recreated missing" if repairing else "Created"
@@ -81,6 +117,7 @@ def reconcile(
     default_image: str,
     class_owner: str | None,
     policy: Policy = DEFAULT_POLICY,
+    litestream_image: str = DEFAULT_LITESTREAM_IMAGE,
 ) -> Result:
     """Bring the children in line with the spec; ``class_owner`` serves the classDiv, if known.
 
@@ -98,6 +135,7 @@ def reconcile(
     try:
         problems = specs.check_name(name)
         parsed = specs.parse(body.get("spec"), default_image=default_image)
+        problems += specs.check_backup_claim(name, parsed)
         if problems:
             raise specs.SpecError(problems)
     except specs.SpecError as exc:
@@ -115,12 +153,29 @@ def reconcile(
     live: dict[str, dict[str, Any] | None] = {}  # kind -> the child as it is now
     monitoring = False
     restart = ""
+    backup: BackupState | None = None
+    secret_version = ""
     if parsed is not None and refusal is None:
         owner = resources.owner_reference(body)
         restart = resources.pending_restart(parsed, previous)
+        backup, secret_version = backup_state(api, namespace, parsed)
         desired = [
             resources.data_claim(name, namespace, parsed, owner),
-            resources.deployment(name, namespace, parsed, owner, restarted_at=restart),
+            # Litestream's configuration exists before the pod that mounts it.
+            *(
+                [resources.backup_config_map(name, namespace, parsed, owner)]
+                if backup is not None and backup.enabled
+                else []
+            ),
+            resources.deployment(
+                name,
+                namespace,
+                parsed,
+                owner,
+                restarted_at=restart,
+                litestream_image=litestream_image,
+                backup_secret_version=secret_version,
+            ),
             resources.service(name, namespace, parsed, owner),
         ]
         monitoring = api.has_api(c.MONITORING_GROUP, c.MONITORING_VERSION)
@@ -186,6 +241,20 @@ def reconcile(
                         "Normal", "Restarted", f"Restarted Deployment {child} (restartAt {restart})"
                     )
                 )
+            if (
+                secret_version
+                and applied.before is not None
+                and (before_at.get(c.BACKUP_SECRET_ANNOTATION) != secret_version)
+            ):
+                assert parsed.backup is not None
+                events.append(
+                    Event(
+                        "Normal",
+                        "Restarted",
+                        f"Restarted Deployment {child}: Secret {parsed.backup.credentials_secret}"
+                        " appeared or changed (Litestream reads its credentials at start)",
+                    )
+                )
 
     if monitoring and not parsed.service_monitor.enabled:
         events.extend(_remove_service_monitor(api, namespace, name, meta["uid"]))
@@ -198,6 +267,7 @@ def reconcile(
         deployment=deployment,
         service_url=c.service_url(name, namespace),
         last_restart_at=restart,
+        backup=backup,
     )
     return Result(new, events)
 

@@ -8,11 +8,27 @@ the live objects are compared with these (see apply.py).
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+
 from watcher_operator import conventions as c
-from watcher_operator.spec import InstanceSpec
+from watcher_operator.config import DEFAULT_LITESTREAM_IMAGE
+from watcher_operator.spec import Backup, InstanceSpec, duration_ms
+
+# Litestream's own footprint; it holds little more than the pages of one sync in memory.
+LITESTREAM_RESOURCES: Mapping[str, Mapping[str, str]] = {
+    "requests": {"cpu": "10m", "memory": "64Mi"},
+    "limits": {"memory": "256Mi"},
+}
+LOCKED_DOWN = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 
 def owner_reference(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,15 +62,28 @@ def deployment(
     owner: Mapping[str, Any],
     *,
     restarted_at: str = "",
+    litestream_image: str = DEFAULT_LITESTREAM_IMAGE,
+    backup_secret_version: str = "",
 ) -> dict[str, Any]:
     """The service's Deployment.
 
     ``restarted_at`` (the pod template's restartedAt annotation) is set only while a restart is
     pending; otherwise the annotation is left out, so the live value, whoever set it, is kept.
+    ``backup_secret_version`` is the resourceVersion of spec.backup's Secret, when it exists.
     """
     template_metadata: dict[str, Any] = {"labels": c.labels(instance, spec.class_div)}
+    backup = backup_parts(
+        instance,
+        namespace,
+        spec,
+        litestream_image=litestream_image,
+        secret_version=backup_secret_version,
+    )
+    annotations = dict(backup["annotations"])
     if restarted_at:
-        template_metadata["annotations"] = {c.RESTARTED_AT_ANNOTATION: restarted_at}
+        annotations[c.RESTARTED_AT_ANNOTATION] = restarted_at
+    if annotations:
+        template_metadata["annotations"] = annotations
     probe = {"httpGet": {"path": c.LIVENESS_PATH, "port": c.PORT_NAME}}
     snapshots = snapshot_parts(spec)
     return {
@@ -80,6 +109,8 @@ def deployment(
                         "fsGroup": c.RUN_AS_GROUP,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
+                    # Always present, [] without backup: the merge patch then removes them.
+                    "initContainers": backup["initContainers"],
                     "containers": [
                         {
                             "name": c.CONTAINER_NAME,
@@ -92,6 +123,7 @@ def deployment(
                                 {"name": "WATCHER_HOST", "value": "0.0.0.0"},
                                 {"name": "WATCHER_PORT", "value": str(c.PORT)},
                                 *snapshots["env"],
+                                *backup["env"],
                                 *(copy.deepcopy(dict(var)) for var in spec.env),
                             ],
                             "volumeMounts": [
@@ -116,12 +148,7 @@ def deployment(
                                 "failureThreshold": 2,
                             },
                             "resources": copy.deepcopy(dict(spec.resources)),
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "runAsNonRoot": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
+                            "securityContext": copy.deepcopy(LOCKED_DOWN),
                         }
                     ],
                     "volumes": [
@@ -131,6 +158,7 @@ def deployment(
                         },
                         {"name": "tmp", "emptyDir": {}},
                         *snapshots["volumes"],
+                        *backup["volumes"],
                     ],
                 },
             },
@@ -167,6 +195,168 @@ def snapshot_parts(spec: InstanceSpec) -> dict[str, list[dict[str, Any]]]:
         "volumes": [volume],
         "volumeMounts": [mount],
         "env": [{"name": c.SNAPSHOT_DIR_ENV, "value": c.SNAPSHOT_DIR}],
+    }
+
+
+def _go_duration(ms: int) -> str:
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def litestream_timing(backup: Backup) -> tuple[str, str, str]:
+    """(monitor-interval, sync-interval, headroom) that make spec.backup.syncInterval.
+
+    Litestream looks for new WAL frames every monitor interval and uploads what it found every
+    sync interval, so a commit waits for up to their sum, plus the upload itself. The spec's
+    syncInterval is the promise of how much a lost volume can lose, so it is the sum of all
+    three: a tenth (100 ms to 1 s) for the monitor, a fifth (200 ms to 5 s) left for the upload
+    and for a busy CPU, the rest between uploads.
+    """
+    total = duration_ms(backup.sync_interval) or 1000
+    monitor = min(max(total // 10, 100), 1000)
+    headroom = min(max(total // 5, 200), 5000)
+    return _go_duration(monitor), _go_duration(total - monitor - headroom), _go_duration(headroom)
+
+
+def litestream_config(backup: Backup, *, replica_url: str, db_path: str = c.DB_PATH) -> str:
+    """Litestream's configuration file for one class's database and its replica."""
+    monitor, sync, headroom = litestream_timing(backup)
+    replica: dict[str, Any] = {"url": replica_url, "sync-interval": sync}
+    if backup.endpoint:
+        replica["endpoint"] = backup.endpoint
+    if backup.region:
+        replica["region"] = backup.region
+    retention_ms = duration_ms(backup.retention) or 0
+    config = {
+        "dbs": [{"path": db_path, "monitor-interval": monitor, "replica": replica}],
+        # A snapshot a day (or per retention, if shorter) bounds how much a restore replays;
+        # snapshots and the changes after them are kept for the retention.
+        "snapshot": {
+            "interval": backup.retention if retention_ms < 24 * 3_600_000 else "24h",
+            "retention": backup.retention,
+        },
+        "logging": {"level": "info", "type": "json", "stderr": True},
+    }
+    return (
+        "# Written by the watcher operator from spec.backup; it rewrites any edit.\n"
+        f"# syncInterval {backup.sync_interval} = WAL checked every {monitor} + uploaded every"
+        f" {sync} + {headroom} for the upload.\n"
+    ) + yaml.safe_dump(config, sort_keys=False)
+
+
+def backup_config_map(
+    instance: str, namespace: str, spec: InstanceSpec, owner: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The instance's Litestream configuration, mounted by the sidecar and the restore."""
+    assert spec.backup is not None
+    name = c.litestream_config_name(instance)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(name, namespace, instance, spec, [dict(owner)]),
+        "data": {
+            c.LITESTREAM_CONFIG_KEY: litestream_config(
+                spec.backup, replica_url=spec.backup.replica_url(namespace, spec.class_div)
+            )
+        },
+    }
+
+
+def restore_args(
+    config_path: str = c.LITESTREAM_CONFIG_PATH, db_path: str = c.DB_PATH
+) -> list[str]:
+    """The init container's command line: restore only into a missing database, and only when
+    the replica has a backup. A fresh class starts empty; an existing database is never
+    touched; a missing one comes back from the replica, checked, before the service starts
+    (if the replica cannot be read, the container fails and the service does not start empty)."""
+    return [
+        "restore",
+        "-config",
+        config_path,
+        "-no-expand-env",
+        "-if-db-not-exists",
+        "-if-replica-exists",
+        "-integrity-check",
+        "quick",
+        db_path,
+    ]
+
+
+def replicate_args(config_path: str = c.LITESTREAM_CONFIG_PATH) -> list[str]:
+    return ["replicate", "-config", config_path, "-no-expand-env"]
+
+
+def backup_parts(
+    instance: str,
+    namespace: str,
+    spec: InstanceSpec,
+    *,
+    litestream_image: str = DEFAULT_LITESTREAM_IMAGE,
+    secret_version: str = "",
+) -> dict[str, Any]:
+    """The Deployment's additions for spec.backup: the restore init container, the Litestream
+    sidecar, their volumes, the service's WAL setting and the pod template's annotations.
+
+    The sidecar is a native one (an init container that keeps running): it starts after the
+    restore and before the service, and stops after it, so the service's last commits are
+    uploaded on a graceful stop. Empty when backup is unset or disabled.
+    """
+    backup = spec.backup
+    if backup is None or not backup.enabled:
+        return {"initContainers": [], "volumes": [], "env": [], "annotations": {}}
+    env = [
+        {
+            "name": key,
+            "valueFrom": {
+                # optional: the class keeps serving (and BackupReady says why nothing is
+                # uploaded) while the Secret is missing; the pod restarts when it appears.
+                "secretKeyRef": {"name": backup.credentials_secret, "key": key, "optional": True}
+            },
+        }
+        for key in (c.BACKUP_SECRET_KEYS if backup.credentials_secret else ())
+    ]
+    mounts = [
+        {"name": "data", "mountPath": c.DATA_DIR},
+        {"name": "tmp", "mountPath": "/tmp"},
+        {
+            "name": c.LITESTREAM_CONFIG_VOLUME,
+            "mountPath": c.LITESTREAM_CONFIG_DIR,
+            "readOnly": True,
+        },
+    ]
+    volumes: list[dict[str, Any]] = [
+        {
+            "name": c.LITESTREAM_CONFIG_VOLUME,
+            "configMap": {"name": c.litestream_config_name(instance)},
+        }
+    ]
+    if not backup.is_s3:
+        mounts.append({"name": c.BACKUP_VOLUME, "mountPath": c.BACKUP_DIR})
+        volumes.append(
+            {"name": c.BACKUP_VOLUME, "persistentVolumeClaim": {"claimName": backup.claim_name}}
+        )
+
+    def container(name: str, args: list[str]) -> dict[str, Any]:
+        return {
+            "name": name,
+            "image": litestream_image,
+            "args": args,
+            "env": copy.deepcopy(env),
+            "volumeMounts": copy.deepcopy(mounts),
+            "resources": copy.deepcopy(dict(LITESTREAM_RESOURCES)),
+            "securityContext": copy.deepcopy(LOCKED_DOWN),
+        }
+
+    sidecar = container(c.LITESTREAM_CONTAINER, replicate_args())
+    sidecar["restartPolicy"] = "Always"
+    config = litestream_config(backup, replica_url=backup.replica_url(namespace, spec.class_div))
+    annotations = {c.LITESTREAM_CONFIG_ANNOTATION: hashlib.sha256(config.encode()).hexdigest()[:16]}
+    if secret_version:
+        annotations[c.BACKUP_SECRET_ANNOTATION] = secret_version
+    return {
+        "initContainers": [container(c.RESTORE_CONTAINER, restore_args()), sidecar],
+        "volumes": volumes,
+        "env": [{"name": c.WAL_AUTOCHECKPOINT_ENV, "value": "0"}],
+        "annotations": annotations,
     }
 
 

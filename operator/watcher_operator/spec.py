@@ -41,6 +41,21 @@ LABEL_KEY = re.compile(
     r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
 MAX_ENV = 64  # as the CRD's maxItems
+# spec.backup. A replica URL is s3://<bucket>[/<path>] or file:///backup[/<path>] (the claim is
+# mounted at /backup); path segments may not start with a dot, so none is "..".
+_URL_PATH = r"(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*"
+S3_URL = re.compile(rf"^s3://[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]{_URL_PATH}$")
+FILE_URL = re.compile(rf"^file://{conventions.BACKUP_DIR}{_URL_PATH}$")
+ENDPOINT = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
+REGION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Go's time.Duration as Litestream and CEL read it, in whole units: 1s, 500ms, 1h30m.
+GO_DURATION = re.compile(r"^([0-9]+(ms|s|m|h))+$")
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h)")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+DEFAULT_SYNC_INTERVAL = "1s"
+DEFAULT_RETENTION = "168h"
+SYNC_INTERVAL_BOUNDS_MS = (1000, 3_600_000)  # 1s .. 1h
+MIN_RETENTION_MS = 3_600_000  # 1h
 ENV_SOURCES = ("configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef")
 
 
@@ -75,6 +90,29 @@ class Snapshots:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Backup:
+    """Where Litestream replicates the class's database (spec.backup)."""
+
+    url: str  # s3://bucket/path or file:///backup/path: the prefix; see replica_url
+    enabled: bool = True
+    endpoint: str = ""  # empty: AWS S3
+    region: str = ""
+    credentials_secret: str = ""  # empty: Litestream's default AWS credential chain
+    claim_name: str = ""  # file:// only: the claim mounted at /backup
+    sync_interval: str = DEFAULT_SYNC_INTERVAL
+    retention: str = DEFAULT_RETENTION
+
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3://")
+
+    def replica_url(self, namespace: str, class_div: str) -> str:
+        """The class's own replica under the URL: several classes may share one bucket (and
+        one Secret), never one replica (two writers would corrupt it)."""
+        return f"{self.url.rstrip('/')}/{namespace}/{class_div}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class InstanceSpec:
     class_div: str
     image: str
@@ -85,6 +123,7 @@ class InstanceSpec:
     service_monitor: ServiceMonitor = ServiceMonitor()
     env: tuple[Mapping[str, Any], ...] = ()
     snapshots: Snapshots | None = None  # None: no snapshot volume, no WATCHER_SNAPSHOT_DIR
+    backup: Backup | None = None  # None: no replication
 
 
 def quantity(value: Any) -> Decimal | None:
@@ -107,6 +146,16 @@ def check_name(name: str) -> list[str]:
         return [
             f"metadata.name {name!r} must be a DNS-1035 label of at most "
             f"{conventions.INSTANCE_NAME_MAX} characters (children are named watcher-<name>)"
+        ]
+    return []
+
+
+def check_backup_claim(name: str, spec: InstanceSpec) -> list[str]:
+    """A file:// replica on the instance's own data volume would be lost with it."""
+    if spec.backup is not None and spec.backup.claim_name == conventions.data_claim_name(name):
+        return [
+            f"spec.backup.claimName {spec.backup.claim_name} is this instance's data volume; "
+            "a replica must live on another volume to survive its loss"
         ]
     return []
 
@@ -194,6 +243,19 @@ def parse(raw: Mapping[str, Any] | None, *, default_image: str) -> InstanceSpec:
         snapshots, found = _parse_snapshots(raw_snapshots)
         problems.extend(found)
 
+    raw_backup = field(spec, "backup", dict, None, "spec.backup")
+    backup = None
+    if raw_backup is not None:
+        backup, found = _parse_backup(raw_backup)
+        problems.extend(found)
+        if backup is not None and backup.enabled:
+            problems.extend(
+                f"spec.env[{index}]: {var.get('name')} is set by the operator while "
+                "spec.backup is enabled (Litestream checkpoints the WAL itself)"
+                for index, var in enumerate(env)
+                if isinstance(var, dict) and var.get("name") == conventions.WAL_AUTOCHECKPOINT_ENV
+            )
+
     if problems:
         raise SpecError(problems)
     return InstanceSpec(
@@ -206,6 +268,7 @@ def parse(raw: Mapping[str, Any] | None, *, default_image: str) -> InstanceSpec:
         service_monitor=service_monitor,
         env=tuple(env),
         snapshots=snapshots,
+        backup=backup,
     )
 
 
@@ -251,6 +314,101 @@ def _parse_snapshots(raw: Mapping[str, Any]) -> tuple[Snapshots | None, list[str
     if problems:
         return None, problems
     return Snapshots(claim_name=claim, sub_path=sub_path), []
+
+
+def duration_ms(value: str) -> int | None:
+    """Milliseconds of a Go duration in whole units (GO_DURATION), or None if it is not one."""
+    if not isinstance(value, str) or not GO_DURATION.match(value):
+        return None
+    return sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION_PART.findall(value))
+
+
+def _parse_backup(raw: Mapping[str, Any]) -> tuple[Backup | None, list[str]]:
+    problems: list[str] = []
+    known = {
+        "enabled",
+        "url",
+        "endpoint",
+        "region",
+        "credentialsSecret",
+        "claimName",
+        "syncInterval",
+        "retention",
+    }
+    unknown = set(raw) - known
+    if unknown:
+        problems.append(f"spec.backup has unknown fields {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for key in known:
+        value = raw.get(key)
+        wanted = bool if key == "enabled" else str
+        if value is not None and (
+            not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool))
+        ):
+            problems.append(f"spec.backup.{key} must be a {wanted.__name__}")
+        elif value is not None:
+            values[key] = value
+    url = values.get("url", "")
+    s3 = isinstance(url, str) and url.startswith("s3://")
+    if not url:
+        problems.append("spec.backup.url is required when spec.backup is set")
+    elif not (S3_URL.match(url) if s3 else FILE_URL.match(url)):
+        problems.append(
+            f"spec.backup.url {url!r} must be s3://<bucket>[/<path>] or "
+            f"file://{conventions.BACKUP_DIR}[/<path>] (path segments of letters, digits, "
+            "., _ and -, none starting with a dot)"
+        )
+    if s3:
+        if values.get("claimName"):
+            problems.append("spec.backup.claimName is for file:// URLs only")
+        endpoint = values.get("endpoint", "")
+        if endpoint and not ENDPOINT.match(endpoint):
+            problems.append(f"spec.backup.endpoint {endpoint!r} must be an http(s):// URL")
+        region = values.get("region", "")
+        if region and not REGION.match(region):
+            problems.append(f"spec.backup.region {region!r} must be a region name like us-east-1")
+        secret = values.get("credentialsSecret", "")
+        if secret and (
+            len(secret) > conventions.CLAIM_NAME_MAX
+            or not re.fullmatch(conventions.CLAIM_NAME_PATTERN, secret)
+        ):
+            problems.append(f"spec.backup.credentialsSecret {secret!r} is not a Secret name")
+    elif url:
+        for key in ("endpoint", "region", "credentialsSecret"):
+            if values.get(key):
+                problems.append(f"spec.backup.{key} is for s3:// URLs only")
+        claim = values.get("claimName", "")
+        if not claim:
+            problems.append("spec.backup.claimName is required for a file:// URL")
+        elif len(claim) > conventions.CLAIM_NAME_MAX or not re.fullmatch(
+            conventions.CLAIM_NAME_PATTERN, claim
+        ):
+            problems.append(f"spec.backup.claimName {claim!r} must be a PersistentVolumeClaim name")
+    sync = values.get("syncInterval", DEFAULT_SYNC_INTERVAL)
+    sync_ms = duration_ms(sync)
+    low, high = SYNC_INTERVAL_BOUNDS_MS
+    if sync_ms is None or not low <= sync_ms <= high:
+        problems.append(
+            f"spec.backup.syncInterval {sync!r} must be a duration from 1s to 1h (e.g. 1s, 30s)"
+        )
+    retention = values.get("retention", DEFAULT_RETENTION)
+    retention_ms = duration_ms(retention)
+    if retention_ms is None or retention_ms < MIN_RETENTION_MS:
+        problems.append(
+            f"spec.backup.retention {retention!r} must be a duration of at least 1h (e.g. 168h)"
+        )
+    if problems:
+        return None, problems
+    return Backup(
+        url=url,
+        enabled=values.get("enabled", True),
+        endpoint=values.get("endpoint", "") if s3 else "",
+        region=values.get("region", "") if s3 else "",
+        credentials_secret=values.get("credentialsSecret", "") if s3 else "",
+        claim_name=values.get("claimName", ""),
+        sync_interval=sync,
+        retention=retention,
+    ), []
 
 
 def _check_env(env: list[Any]) -> list[str]:

@@ -4,7 +4,7 @@ Phases: Pending (the Deployment has not reported on its current spec yet), Progr
 rolling out or its pod is not ready), Ready, Paused, and Degraded (the spec was refused, the
 rollout is stuck, or a pass failed on an API error). Conditions follow the Kubernetes shape
 (metav1.Condition): Ready, Progressing, Degraded, each with reason, message, lastTransitionTime
-and observedGeneration.
+and observedGeneration; and BackupReady when spec.backup is set (see backup_condition).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-CONDITION_TYPES = ("Ready", "Progressing", "Degraded")
+CONDITION_TYPES = ("Ready", "Progressing", "Degraded", "BackupReady")
 
 # Reasons a spec is refused (nothing is applied; the children stay as they were).
 INVALID_SPEC = "InvalidSpec"
@@ -45,6 +45,57 @@ REFUSALS = (
 class Refusal:
     reason: str
     message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupState:
+    """What the operator found of spec.backup's prerequisites in the instance's namespace."""
+
+    replica_url: str
+    sync_interval: str
+    enabled: bool = True
+    secret: str = ""  # the credentialsSecret, if any
+    secret_found: bool | None = None  # None: not checked (no Secret named, or no permission)
+    claim: str = ""  # a file:// replica's claim, if any
+    claim_found: bool = True
+
+
+def backup_condition(state: BackupState) -> tuple[str, str, str]:
+    """(status, reason, message) of BackupReady.
+
+    It says whether replication can run as configured: the Secret and the claim it needs
+    exist. It cannot see uploads succeed (the sidecar's log and Litestream's own metrics do).
+    """
+    if not state.enabled:
+        return "False", "BackupDisabled", "spec.backup.enabled is false: nothing is replicated."
+    if not state.claim_found:
+        return (
+            "False",
+            "ClaimMissing",
+            f"PersistentVolumeClaim {state.claim} of the file:// replica does not exist; the "
+            "pod cannot start until it does.",
+        )
+    if state.secret and state.secret_found is False:
+        return (
+            "False",
+            "SecretMissing",
+            f"Secret {state.secret} (keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) does not "
+            "exist: nothing can be uploaded, and a missing database cannot be restored. The "
+            "pod restarts with the credentials once it exists.",
+        )
+    if state.secret and state.secret_found is None:
+        return (
+            "Unknown",
+            "SecretNotChecked",
+            f"The operator may not read Secret {state.secret}'s metadata (RBAC), so it cannot "
+            "tell whether the credentials exist.",
+        )
+    return (
+        "True",
+        "ReplicaConfigured",
+        f"Litestream replicates the database to {state.replica_url} every "
+        f"{state.sync_interval} at most.",
+    )
 
 
 def now() -> str:
@@ -101,6 +152,7 @@ def compute(
     deployment: Mapping[str, Any] | None,
     service_url: str,
     last_restart_at: str = "",
+    backup: BackupState | None = None,
     timestamp: str | None = None,
 ) -> dict[str, Any]:
     """The whole status (every field the operator owns), to be written as is."""
@@ -147,6 +199,9 @@ def compute(
                 message if phase == "Degraded" else "",
             ),
         }
+
+    if backup is not None and refusal is None:
+        conditions["BackupReady"] = backup_condition(backup)
 
     stamp = timestamp or now()
     old = {cond.get("type"): cond for cond in previous.get("conditions") or []}
@@ -225,6 +280,8 @@ def failed(
             "observedGeneration": generation,
         }
     )
+    if "BackupReady" in old:  # nothing new is known of it
+        conditions.append(old["BackupReady"])
     return {**previous, "phase": "Degraded", "conditions": conditions}
 
 

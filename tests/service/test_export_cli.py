@@ -13,7 +13,7 @@ import pytest
 
 from tests.service.test_export import CONTACT, KEY, checked, export, ingest_activity
 from watcher.config import Settings
-from watcher.export.cli import ProgressBar
+from watcher.progress import ProgressBar
 
 
 @pytest.fixture
@@ -118,10 +118,10 @@ def test_cli_refuses_bad_parameters_naming_them(tmp_path, db_path):
 
 def test_progress_bar_counts_rows_of_the_total():
     stream = io.StringIO()
-    bar = ProgressBar(stream, total=200)
-    bar("code states", 200)
-    bar("rows", 50)
-    bar("rows", 200)
+    bar = ProgressBar(stream, total=200, unit="")  # as the export's CLI shows it: a pass each
+    bar(200, "code states")
+    bar(50, "rows")
+    bar(200, "rows")
     bar.finish()
     text = stream.getvalue()
     assert "code states 200 / 200" in text and "rows 50 / 200" in text and "25%" in text

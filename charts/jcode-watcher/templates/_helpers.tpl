@@ -125,7 +125,7 @@ being deleted), or both.
 - apiGroups: [""]
   resources: [services, persistentvolumeclaims]
   verbs: [get, create, patch]
-# The gateway's routing table, ConfigMap watcher-routes, in each namespace with instances.
+# The gateway's routing table (watcher-routes); each instance's Litestream configuration.
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, create, patch]
@@ -137,6 +137,10 @@ being deleted), or both.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+# Only the metadata of the Secret spec.backup names: BackupReady, restart on change.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
 {{- end }}
 {{- if .clusterScoped }}
 # Kopf watches WatcherInstances and patches its finalizer on them, also in a namespace being deleted.

@@ -13,14 +13,13 @@ import asyncio
 import dataclasses
 import os
 import sys
-import time
 from datetime import datetime
-from typing import TextIO
 
 from watcher.config import Settings
 from watcher.content import ContentReader
 from watcher.export import selection
 from watcher.export.archive import Contact, write_progsnap2
+from watcher.progress import ProgressBar
 from watcher.settings import email_address
 from watcher.store.export import ExportSourceError, Selection, count_events, export_connection
 from watcher.timefmt import KST
@@ -62,36 +61,6 @@ def selection_of(args: argparse.Namespace, settings: Settings) -> tuple[Selectio
         raise UsageError(problems) from None
 
 
-class ProgressBar:
-    """`rows 1,234 / 5,678 [#####.....] 22%` on one stderr line, ten times a second; the first
-    pass counts `code states` the same way (both passes visit every event once)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total: int) -> None:
-        self.stream = stream
-        self.total = total
-        self._shown = 0.0
-        self._phase = ""
-
-    def __call__(self, phase: str, done: int) -> None:
-        now = time.monotonic()
-        if phase == self._phase and done < self.total and now - self._shown < 0.1:
-            return
-        if phase != self._phase and self._phase:
-            self.stream.write("\n")
-        self._shown, self._phase = now, phase
-        share = done / self.total if self.total else 1.0
-        filled = round(share * self.WIDTH)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\r{phase} {done:,} / {self.total:,} [{bar}] {share:4.0%}")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
 async def _export(
     args: argparse.Namespace,
     settings: Settings,
@@ -104,7 +73,8 @@ async def _export(
     async with export_connection(settings.db_path, settings.busy_timeout_ms) as conn:
         bar = None
         if show:
-            bar = ProgressBar(sys.stderr, sum((await count_events(conn, selection)).values()))
+            total = sum((await count_events(conn, selection)).values())
+            bar = ProgressBar(sys.stderr, total, unit="")  # the pass names the unit
         try:
             with partial.open("wb") as out:
 
@@ -119,7 +89,7 @@ async def _export(
                     key=key,
                     content=ContentReader.from_settings(settings),
                     contact=contact,
-                    progress=bar,
+                    progress=None if bar is None else lambda phase, done: bar(done, phase),
                 )
         except BaseException:
             partial.unlink(missing_ok=True)

@@ -47,7 +47,9 @@ async def open_database(settings: Settings, on_commit: BatchObserver | None = No
     path = settings.db_path
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"busy_timeout_ms": settings.busy_timeout_ms, "synchronous": settings.synchronous}
-    write_conn = await open_connection(path, **options)
+    write_conn = await open_connection(
+        path, wal_autocheckpoint=settings.wal_autocheckpoint, **options
+    )
     readers: list[aiosqlite.Connection] = []
     try:
         before, after = await migrate(write_conn)
