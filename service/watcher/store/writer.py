@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -21,6 +22,44 @@ from watcher.store.content import ATTACH, ContentBlob, attach_params
 from watcher.store.sqltime import compact_seconds, log_seconds
 
 log = logging.getLogger(__name__)
+
+
+# The rows the writer inserts, each field a parameter of its table's INSERT below, in order.
+# Tuples, so they bind to the statement as they are.
+class SnapshotRow(NamedTuple):
+    class_div: str
+    hw_name: str
+    student_id: int
+    filename: str
+    timestamp: str  # KST YYYYMMDD_HHMMSS
+    file_size: int
+
+
+class BuildLogRow(NamedTuple):
+    class_div: str
+    hw_name: str
+    student_id: int
+    cwd: str
+    binary_path: str
+    cmdline: str
+    exit_code: int
+    target_path: str
+    timestamp: str  # stored log time, YYYY-MM-DD HH:MM:SS.ffffff
+
+
+class RunLogRow(NamedTuple):
+    class_div: str
+    hw_name: str
+    student_id: int
+    cmdline: str
+    exit_code: int
+    cwd: str
+    target_path: str
+    process_type: str
+    timestamp: str  # stored log time, YYYY-MM-DD HH:MM:SS.ffffff
+
+
+Row = SnapshotRow | BuildLogRow | RunLogRow
 
 # Each row also gets `at`, its time in seconds, computed once here: the aggregate triggers read it
 # several times, and SQLite's date parsing is the costliest thing they would otherwise repeat.
@@ -47,7 +86,7 @@ class WriterClosedError(Exception):
 @dataclass(frozen=True)
 class _Pending:
     table: str
-    values: tuple
+    values: Row
     done: asyncio.Future[None]
     content: ContentBlob | None = None
 
@@ -86,7 +125,7 @@ class Writer:
         self._accepting = True
         self._task = asyncio.create_task(self._run(), name="watcher-writer")
 
-    async def submit(self, table: str, values: tuple, content: ContentBlob | None = None) -> None:
+    async def submit(self, table: str, values: Row, content: ContentBlob | None = None) -> None:
         """Queue one row and return once the transaction holding it has committed.
 
         `content` (snapshots only) is stored in the same transaction as the row, so an
@@ -131,7 +170,7 @@ class Writer:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        rows: dict[str, list[tuple]] = defaultdict(list)
+        rows: dict[str, list[Row]] = defaultdict(list)
         items: dict[str, list[_Pending]] = defaultdict(list)
         for item in batch:
             rows[item.table].append(item.values)
@@ -161,7 +200,7 @@ class Writer:
     async def _insert(self, table: str, pending: list[_Pending]) -> None:
         """Insert rows in arrival order: plain runs with one executemany, a row with content on its
         own, followed by its content statements (they refer to the row by last_insert_rowid())."""
-        run: list[tuple] = []
+        run: list[Row] = []
         for item in pending:
             if item.content is None:
                 run.append(item.values)
