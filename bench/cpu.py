@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.data import CLASS, FIRST_STUDENT, Shape
-from bench.harness import load, running_server
+from bench.harness import Server, load, running_server
 
 CONCURRENCY = 32
 SLICES = 8
@@ -143,22 +143,30 @@ async def ingest_phase(workdir: Path, requests: int) -> dict:
 
 
 async def read_phase(workdir: Path, requests: int, saves: int) -> dict:
-    from bench.__main__ import query_paths, seed
+    """GETs on a database of its own (`python -m bench.cpu`); make bench uses reads_on."""
+    from bench.__main__ import seed
 
     shape = Shape(saves=saves)
     db = workdir / "cpu-reads.db"
     await seed(db, shape)
-    out: dict = {"snapshots": shape.snapshots}
     async with running_server(db) as server:
-        pid = [server.process.pid]
-        out["noop"] = await cpu_per_request(pid, post_snapshot(server.base, "/_bench/noop", shape),
-                                            requests)  # fmt: skip
-        routes = {}
-        for name, make_path in query_paths(shape).items():
-            # The dashboard answers for 200 students at once: measured, reported apart.
-            count = requests // 10 if name.startswith("v2 dashboard") else requests
-            routes[name] = await cpu_per_request(pid, get(server.base, make_path), count)
-        out["routes"] = routes
+        return await reads_on(server, shape, requests)
+
+
+async def reads_on(server: Server, shape: Shape, requests: int) -> dict:
+    """Every GET route's CPU per request on a running, seeded server, beside its no-op POST."""
+    from bench.__main__ import query_paths
+
+    pid = [server.process.pid]
+    out: dict = {"snapshots": shape.snapshots}
+    out["noop"] = await cpu_per_request(pid, post_snapshot(server.base, "/_bench/noop", shape),
+                                        requests)  # fmt: skip
+    routes = {}
+    for name, make_path in query_paths(shape).items():
+        # The dashboard answers for 200 students at once: measured, reported apart.
+        count = requests // 10 if name.startswith("v2 dashboard") else requests
+        routes[name] = await cpu_per_request(pid, get(server.base, make_path), count)
+    out["routes"] = routes
     return out
 
 

@@ -112,7 +112,7 @@ TARGET_MS = 1000
 
 def render_pages(pages: dict | None, api_1m: dict) -> list[str]:
     if pages is None:
-        return ["", f"pages: not measured ({CHROMIUM} not found; apt-get install chromium)"]
+        return ["", f"pages: not measured (--skip-pages, or {CHROMIUM} not found)"]
     lines = ["", f"{'page @1M, browser performance timing':<44}{'p50/p95 ms':>14}  target"]
     for name, marks in pages.items():
         ready = marks["watcher:ready"]

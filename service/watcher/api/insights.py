@@ -149,6 +149,7 @@ async def _activities(request: web.Request, asked: _Asked) -> list[StudentActivi
     tags=["insights"],
     summary="Class dashboard of an assignment: one row per student, with activity flags",
     parameters=query.docs(DASHBOARD_QUERY),
+    produces=["application/json", "text/csv"],
     responses=_BAD_QUERY,
 )
 @response_schema(DashboardOut, 200)

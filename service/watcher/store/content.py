@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from watcher.records import Scope
+from watcher.store.queries import fetch_all
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,15 @@ async def file_versions(
 ) -> list[VersionRow]:
     """Every snapshot of one file in time order (ties by id: insertion order). Served by the
     snapshot_by_student index and the two primary keys."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT s.id, s.timestamp, s.file_size, c.hash, b.size, b.text FROM snapshot AS s"
         " LEFT JOIN snapshot_content AS c ON c.snapshot_id = s.id"
         " LEFT JOIN content_blob AS b ON b.hash = c.hash"
         " WHERE s.class_div = ? AND s.hw_name = ? AND s.student_id = ? AND s.filename = ?"
         " ORDER BY s.timestamp, s.id",
         (scope.class_div, scope.hw_name, student_id, filename),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
         VersionRow(r[0], r[1], r[2], r[3], r[4], None if r[5] is None else bool(r[5])) for r in rows
     ]
@@ -74,9 +75,7 @@ async def blob_data(conn: aiosqlite.Connection, hashes: Iterable[str]) -> dict[s
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        async with conn.execute(
-            f"SELECT hash, data FROM content_blob WHERE hash IN ({marks})", chunk
-        ) as cursor:
-            for digest, data in await cursor.fetchall():
-                found[digest] = bytes(data)
+        sql = f"SELECT hash, data FROM content_blob WHERE hash IN ({marks})"
+        for digest, data in await fetch_all(conn, sql, chunk):
+            found[digest] = bytes(data)
     return found
