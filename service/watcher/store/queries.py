@@ -5,7 +5,7 @@ history."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import aiosqlite
 
@@ -147,12 +147,10 @@ RUN_COLUMNS = ("cmdline", "exit_code", "cwd", "target_path", "process_type", "ti
 _LOG_COLUMNS = {"buildlog": BUILD_COLUMNS, "runlog": RUN_COLUMNS}
 
 
-class LogEntry(NamedTuple):
-    """One build or run log row: its columns by name, in BUILD_COLUMNS or RUN_COLUMNS order, and
-    its position in the newest-first order, (stored timestamp, id), where `before` resumes."""
-
-    fields: dict[str, Any]
-    position: tuple[str, int]
+# One build or run log row: its columns by name, in BUILD_COLUMNS or RUN_COLUMNS order, and its
+# position in the newest-first order, (stored timestamp, id), where `before` resumes. A plain pair:
+# a list holds thousands, and a class per row would cost more CPU than the row's query.
+LogEntry = tuple[dict[str, Any], tuple[str, int]]
 
 
 async def logs(
@@ -190,7 +188,7 @@ async def logs(
 def _log_entry(columns: tuple[str, ...], row: Sequence[Any]) -> LogEntry:
     """A row of `columns` and then the id."""
     fields = dict(zip(columns, row[:-1], strict=True))
-    return LogEntry(fields, (fields["timestamp"], row[-1]))
+    return fields, (fields["timestamp"], row[-1])
 
 
 # --- per assignment ---------------------------------------------------------------------------
