@@ -24,7 +24,7 @@ from watcher.store.sqltime import compact_seconds, log_seconds
 log = logging.getLogger(__name__)
 
 
-# The rows the writer inserts, each field a parameter of its table's INSERT below, in order.
+# The rows the writer inserts: each field is a column of its table, in the INSERT's order.
 # Tuples, so they bind to the statement as they are.
 class SnapshotRow(NamedTuple):
     class_div: str
@@ -61,17 +61,20 @@ class RunLogRow(NamedTuple):
 
 Row = SnapshotRow | BuildLogRow | RunLogRow
 
-# Each row also gets `at`, its time in seconds, computed once here: the aggregate triggers read it
-# several times, and SQLite's date parsing is the costliest thing they would otherwise repeat.
+
+def _insert(table: str, row: type[Row], seconds_of: Callable[[str], str]) -> str:
+    """The INSERT of a row type's fields. Each row also gets `at`, its time in seconds, computed
+    once here: the aggregate triggers read it several times, and SQLite's date parsing is the
+    costliest thing they would otherwise repeat."""
+    marks = [f"?{n}" for n in range(1, len(row._fields) + 1)]
+    at = seconds_of(marks[row._fields.index("timestamp")])
+    return f"INSERT INTO {table} ({', '.join(row._fields)}, at) VALUES ({', '.join(marks)}, {at})"
+
+
 INSERTS: Mapping[str, str] = {
-    "snapshot": "INSERT INTO snapshot (class_div, hw_name, student_id, filename, timestamp,"
-    f" file_size, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, {compact_seconds('?5')})",
-    "buildlog": "INSERT INTO buildlog (class_div, hw_name, student_id, cwd, binary_path, cmdline,"
-    f" exit_code, target_path, timestamp, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    f" {log_seconds('?9')})",
-    "runlog": "INSERT INTO runlog (class_div, hw_name, student_id, cmdline, exit_code, cwd,"
-    f" target_path, process_type, timestamp, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    f" {log_seconds('?9')})",
+    "snapshot": _insert("snapshot", SnapshotRow, compact_seconds),
+    "buildlog": _insert("buildlog", BuildLogRow, log_seconds),
+    "runlog": _insert("runlog", RunLogRow, log_seconds),
 }
 
 
