@@ -89,17 +89,27 @@ def links(text: str) -> list[str]:
     return targets
 
 
-def table_rows(text: str) -> list[list[str]]:
-    """The cells of every table row of a page (header rows included, separator rows not)."""
-    rows = []
-    for line in prose(text):
+def tables(text: str) -> list[list[list[str]]]:
+    """The tables of a page, each a list of rows of cells, its header row first (separator rows
+    left out)."""
+    found: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in [*prose(text), ""]:
         stripped = line.strip()
         if not (stripped.startswith("|") and stripped.endswith("|")):
+            if current:
+                found.append(current)
+            current = []
             continue
         cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", stripped[1:-1])]
         if not all(re.fullmatch(r":?-+:?", cell) for cell in cells):
-            rows.append(cells)
-    return rows
+            current.append(cells)
+    return found
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of every table row of a page (header rows included)."""
+    return [row for table in tables(text) for row in table]
 
 
 def settings_table(text: str, prefix: str) -> dict[str, tuple[str, str]]:
