@@ -89,6 +89,22 @@ def links(text: str) -> list[str]:
     return targets
 
 
+def headless_tables(text: str) -> list[str]:
+    """The first line of each table whose second line is not a separator (`|---|---|`):
+    GitHub shows those lines as text, e.g. rows cut off from their table by a paragraph."""
+    found = []
+    block: list[str] = []
+    for line in [*prose(text), ""]:
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|"):
+            block.append(stripped)
+            continue
+        if block and (len(block) < 2 or not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", block[1])):
+            found.append(block[0])
+        block = []
+    return found
+
+
 def tables(text: str) -> list[list[list[str]]]:
     """The tables of a page, each a list of rows of cells, its header row first (separator rows
     left out)."""
