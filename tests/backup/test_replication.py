@@ -230,7 +230,7 @@ def test_the_init_container_starts_a_new_class_empty_and_never_guesses(
 async def test_a_backup_file_restored_into_a_replicated_class_reaches_the_replica(
     replica: Replica, tmp_path: Path
 ) -> None:
-    """The README's point-in-time procedure ends with `python -m watcher restore --force` into
+    """docs/backups.md's point-in-time procedure ends with `python -m watcher restore --force` into
     the paused class's volume: Litestream, started again with the pod, must ship what the
     restore wrote (it rewrote the database while Litestream was not running)."""
     await shipped(replica, tmp_path / "class", total=100)  # the class, replicated, then paused

@@ -555,9 +555,9 @@ def test_chart_version_and_image_agree_with_the_project() -> None:
     assert OperatorSettings().default_image.endswith(f":{chart['appVersion']}")
 
 
-def test_readme_values_table_is_current() -> None:
-    readme = values_table.README.read_text()
-    assert values_table.BEGIN in readme, "README.md lacks the values table"
-    assert values_table.readme_with_table(readme) == readme, (
-        "README.md's values table is stale: python -m tests.deploy.values_table"
+def test_docs_values_table_is_current() -> None:
+    doc = values_table.DOC.read_text()
+    assert values_table.BEGIN in doc, "docs/deploying.md lacks the values table"
+    assert values_table.doc_with_table(doc) == doc, (
+        "docs/deploying.md's values table is stale: python -m tests.deploy.values_table"
     )

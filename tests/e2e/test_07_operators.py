@@ -1,4 +1,4 @@
-"""The operator process itself: killed mid-reconcile, run twice, and peering as the README says."""
+"""The operator process itself: killed mid-reconcile, run twice, and peering as its README says."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_killed_mid_reconcile_it_converges_with_no_duplicates(
 
 
 def test_two_standalone_operators_at_once_change_nothing_twice(release: Release) -> None:
-    """The README: standalone means one replica. A second one by mistake (e.g. a developer's)
+    """operator/README.md: standalone is one replica. A second one by mistake (e.g. a developer's)
     does every pass again, but the children are named by the instance: nothing is duplicated
     and nothing rolls out twice."""
     cluster = release.cluster

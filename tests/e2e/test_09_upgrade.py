@@ -45,7 +45,7 @@ def test_upgrade_rolls_the_default_image_to_classes_that_follow_it(release: Rele
 
 def test_uninstall_after_deleting_the_instances(release: Release) -> None:
     cluster = release.cluster
-    # As the README says: instances first, while the operator still runs.
+    # As docs/deploying.md says: instances first, while the operator still runs.
     cluster.kubectl("delete", "wi", "--all", "-n", NAMESPACE, "--wait=true", "--timeout=120s")
     assert release.operator.stop() == 0
     helm(cluster, "uninstall", RELEASE, "-n", NAMESPACE, "--wait", "--timeout=2m")
@@ -63,7 +63,7 @@ def test_uninstall_after_deleting_the_instances(release: Release) -> None:
         "clusterroles,clusterrolebindings", "-l", f"app.kubernetes.io/instance={RELEASE}"
     )
     assert cluster_wide["items"] == []
-    # What the README says stays: the CRD, the retained volumes, the routing table.
+    # What docs/deploying.md says stays: the CRD, the retained volumes, the routing table.
     cluster.get("crd", CRD)
     claims = sorted(
         item["metadata"]["name"] for item in cluster.get("pvc", "-n", NAMESPACE)["items"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from yarl import URL
 
+from tests.markdown import DOCS, same_default, settings_table
 from watcher.gateway.config import GatewaySettings, describe
 from watcher.gateway.table import TableError, parse_table
 from watcher.settings import SettingsError
@@ -119,3 +120,11 @@ def test_table_format():
 def test_bad_tables_are_rejected_with_a_reason(raw, message):
     with pytest.raises(TableError, match=message):
         parse_table(raw)
+
+
+def test_docs_settings_table_lists_every_setting_with_its_default():
+    table = settings_table((DOCS / "gateway.md").read_text(), "WATCHER_GATEWAY_")
+    settings = {name: default for name, default, _doc in describe()}
+    assert set(table) == set(settings), "docs/gateway.md's table differs from the settings"
+    for name, (documented, _meaning) in table.items():
+        assert same_default(documented, settings[name]), (name, documented, settings[name])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.markdown import same_default, settings_table
 from watcher_operator.config import DEFAULT_IMAGE, DEFAULT_RESERVED_NAMES, ConfigError, Settings
 
 
@@ -117,7 +118,17 @@ def test_every_problem_is_reported_at_once() -> None:
         assert fragment in message
 
 
-def test_every_setting_is_documented() -> None:
+def test_every_setting_is_documented_with_its_default() -> None:
     readme = (Path(__file__).resolve().parents[2] / "operator" / "README.md").read_text()
-    for field in dataclasses.fields(Settings):
-        assert f"`WATCHER_OPERATOR_{field.name.upper()}`" in readme, field.name
+    table = settings_table(readme, "WATCHER_OPERATOR_")
+    fields = {
+        f"WATCHER_OPERATOR_{field.name.upper()}": field for field in dataclasses.fields(Settings)
+    }
+    assert set(table) == set(fields), "operator/README.md's settings table differs from Settings"
+    for name, (documented, _meaning) in table.items():
+        default = fields[name].default
+        if documented.startswith("("):  # "(all)", "(standalone)": a description of the empty value
+            assert not default, (name, documented, default)
+        else:
+            shown = ",".join(default) if isinstance(default, tuple) else str(default)
+            assert same_default(documented, shown), (name, documented, default)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.markdown import same_default, settings_table
 from watcher.config import Settings, describe
 from watcher.settings import SettingsError
 
@@ -83,10 +84,12 @@ def test_env_example_documents_every_setting():
     assert "DB_URL" in example
 
 
-def test_readme_configuration_table_lists_every_setting():
-    readme = (REPO / "README.md").read_text()
-    for name, _default, _doc in describe():
-        assert f"`{name}`" in readme, name
+def test_docs_configuration_table_lists_every_setting_with_its_default():
+    table = settings_table((REPO / "docs" / "configuration.md").read_text(), "WATCHER_")
+    settings = {name: default for name, default, _doc in describe()}
+    assert set(table) == set(settings), "docs/configuration.md's table differs from the settings"
+    for name, (documented, _meaning) in table.items():
+        assert same_default(documented, settings[name]), (name, documented, settings[name])
 
 
 def test_serve_help_documents_every_variable():

@@ -68,7 +68,7 @@ async def random_history(client) -> None:
 
 def raw_events(db_path) -> dict[int, list[Event]]:
     """Every event straight from the base tables, as the rules take them. Within a second: saves
-    (by id), then builds and runs by their exact time (README, "One order of events")."""
+    (by id), then builds and runs by their exact time (docs/insights.md, "One order of events")."""
     events: dict[int, list[Event]] = {}
     for sid, filename, stamp, size, row_id in db_rows(
         db_path,
