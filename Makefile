@@ -99,7 +99,7 @@ $(E2E_STAMP): $(E2E_MOD)/go.mod $(E2E_MOD)/go.sum
 	$(E2E_GOBUILD) -o $(CURDIR)/$(TOOLS)/bin/kwok sigs.k8s.io/kwok/cmd/kwok
 	touch $@
 
-e2e-tools: $(E2E_STAMP)  ## build the e2e control plane into .tools/bin (first time: see README)
+e2e-tools: $(E2E_STAMP)  ## build the e2e control plane into .tools/bin (first time: see docs/testing.md)
 
 # -rP: what each scenario observed (API-server messages, ReplicaSet counts, scale figures).
 e2e: $(VENV)/.test deploy-tools e2e-tools  ## the operator and chart against a real control plane

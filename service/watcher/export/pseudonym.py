@@ -68,7 +68,7 @@ def scrub_bytes(data: bytes, student_id: int, replacement: str) -> bytes:
 
     UTF-8 text is scrubbed as text (every digit form); other bytes only where the id is written in
     ASCII digits. Names, other students' ids or ids written with separators are not found, so a
-    pseudonymised export is not anonymous (README, "ProgSnap2 export").
+    pseudonymised export is not anonymous (docs/export.md).
     """
     if not _scrubbable(student_id):
         return data
