@@ -8,11 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
 
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    body = _ENCODE(data)
     return web.Response(
         body=body.encode(), status=status, content_type="application/json", headers=headers
     )
