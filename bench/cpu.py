@@ -18,6 +18,7 @@ import json
 import os
 import random
 import statistics
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.data import CLASS, FIRST_STUDENT, Shape
-from bench.harness import Server, ingest_request, load, running_server
+from bench.harness import HOST, Server, free_port, ingest_request, load, running_server
 
 CONCURRENCY = 32
 SLICES = 8
@@ -38,6 +39,21 @@ READ_TARGET_US = 250
 GATEWAY_TARGET_US = 100
 INGEST_NOOP_TARGET = 0.7
 GATEWAY_RATIO_TARGET = 0.8
+
+
+async def wait_listening(base: str, process: asyncio.subprocess.Process) -> None:
+    """Until the server at `base` answers anything (the floor app has no /readyz)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if process.returncode is not None:
+                raise RuntimeError(f"{base} exited during start-up")
+            try:
+                async with session.post(base + "/ping", data=b"{}") as response:
+                    await response.read()
+                    return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+    raise RuntimeError(f"{base} did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -113,9 +129,25 @@ def get(base: str, make_path: Callable[[random.Random], str]) -> Request:
     return request
 
 
+async def floor_phase(requests: int) -> dict:
+    """The same snapshot POSTs answered by a bare aiohttp app (bench/floor_app.py)."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.floor_app", str(port), stdout=asyncio.subprocess.DEVNULL
+    )
+    base = f"http://{HOST}:{port}"
+    try:
+        await wait_listening(base, process)
+        return await cpu_per_request([process.pid], ingest_request(base, "/api", Shape()),
+                                     requests)  # fmt: skip
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 async def ingest_phase(workdir: Path, requests: int) -> dict:
     shape = Shape()
-    out: dict = {}
+    out: dict = {"floor": await floor_phase(requests)}
     async with running_server(workdir / "cpu-ingest.db") as server:
         pid = [server.process.pid]
         out["noop"] = await cpu_per_request(pid, ingest_request(server.base, "/_bench/noop", shape),
@@ -182,6 +214,9 @@ def render(report: dict) -> str:
     ingest = report.get("ingest")
     if ingest:
         noop = ingest["noop"]["cpu_us"]
+        if "floor" in ingest:
+            floor = ingest["floor"]["cpu_us"]
+            lines.append(row.format("bare aiohttp POST (floor)", f"{floor:.0f}", ""))
         lines.append(row.format("no-op POST (reference)", f"{noop:.0f}", ""))
         for kind in ("snapshot", "build", "run"):
             us = ingest[kind]["cpu_us"]

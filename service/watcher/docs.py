@@ -1,15 +1,19 @@
 """The one module that imports aiohttp-apispec.
 
 Keeping every import here means the maintained, API-compatible fork `aiohttp-apigami` can replace it
-by changing the import line below and nothing else.
+by changing the import line below and nothing else. aiohttp-apispec has no type hints: the three
+decorators are given theirs here (each records the handler's documentation on it and returns the
+handler itself).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+import aiohttp_apispec as apispec
 from aiohttp import web
-from aiohttp_apispec import docs, request_schema, response_schema, setup_aiohttp_apispec
+from marshmallow import Schema
 
 from watcher import __version__
 from watcher.names import CLASS_DIV, FILENAME_MAX, FORBIDDEN_CHARACTERS, HW_NAME, INT64_MAX
@@ -46,6 +50,27 @@ _PATH_PARAMETER_TYPES: dict[str, dict[str, Any]] = {
 }
 _STRING_LIST = "x-watcher-string-list"
 
+# A route handler: each decorator returns the one it is given.
+HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
+
+
+def docs(**operation: Any) -> Callable[[HandlerT], HandlerT]:
+    """The operation's Swagger fields (tags, summary, parameters, responses, ...)."""
+    decorate: Callable[[HandlerT], HandlerT] = apispec.docs(**operation)
+    return decorate
+
+
+def request_schema(schema: Schema | type[Schema]) -> Callable[[HandlerT], HandlerT]:
+    """The request body's schema (documentation only: the handlers parse bodies themselves)."""
+    decorate: Callable[[HandlerT], HandlerT] = apispec.request_schema(schema)
+    return decorate
+
+
+def response_schema(schema: Schema | type[Schema], code: int) -> Callable[[HandlerT], HandlerT]:
+    """The schema of the response with status `code`."""
+    decorate: Callable[[HandlerT], HandlerT] = apispec.response_schema(schema, code)
+    return decorate
+
 
 def is_docs_route(match_info: web.UrlMappingMatchInfo) -> bool:
     """Whether a request matched one of the documentation's own routes (the UI, the JSON document
@@ -63,7 +88,7 @@ def string_list(description: str) -> dict[str, Any]:
 
 def setup_docs(app: web.Application) -> None:
     """Swagger UI at /api/docs (served from the package's own files: works offline)."""
-    setup_aiohttp_apispec(
+    apispec.setup_aiohttp_apispec(
         app,
         title="JCode Watcher API",
         version=__version__,

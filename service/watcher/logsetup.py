@@ -14,11 +14,14 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from types import TracebackType
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is worth emitting.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# What sys.exc_info() returns: a record's exc_info.
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -39,7 +42,7 @@ class TextFormatter(logging.Formatter):
         record.message = escape_controls(record.message)
         return super().formatMessage(record)
 
-    def formatException(self, ei) -> str:
+    def formatException(self, ei: ExcInfo) -> str:
         lines = super().formatException(ei).split("\n")
         return "\n".join("    | " + escape_controls(line) for line in lines)
 

@@ -4,7 +4,7 @@ into answers, and neither imports the other."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,16 @@ class StudentTotals:
     latest_timestamp: str  # KST YYYYMMDD_HHMMSS
     latest_size: int  # size of the first-inserted row at latest_timestamp
     first_seen: int  # rowid of the student's first snapshot: the original's tie-break order
+
+
+@dataclass(frozen=True)
+class StudentSnapshots:
+    """One student's snapshots in an assignment over all files (times KST YYYYMMDD_HHMMSS)."""
+
+    count: int
+    total_bytes: int | None
+    first_timestamp: str | None
+    newest: tuple[str, ...]  # the two newest times, newest first (fewer if there are fewer)
 
 
 @dataclass
@@ -59,11 +69,11 @@ class Event:
 
     at: int
     kind: EventKind
-    order: tuple = ()
+    order: tuple[Any, ...] = ()  # any key comparable with the others'; a timeline's is (stamp, id)
     filename: str | None = None
     size: int = 0
     exit_code: int = 0
-    detail: dict | None = field(default=None, compare=False)
+    detail: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,9 @@ class SettingsError(ValueError):
     """A setting has a value the service cannot run with."""
 
 
-def _bounded(convert: Callable[[str], Any], above: float, inclusive: bool, says: str):
+def _bounded(
+    convert: Callable[[str], Any], above: float, inclusive: bool, says: str
+) -> Callable[[str], Any]:
     """A parser of numbers `convert` reads, refusing those below `above` (or at it)."""
 
     def parse(raw: str) -> Any:
@@ -86,11 +88,13 @@ def setting(default: Any, parse: Callable[[str], Any], doc: str, secret: bool = 
     )
 
 
+@dataclasses.dataclass(frozen=True)
 class EnvSettings:
     """Reading a frozen settings dataclass from `<PREFIX><FIELD>` environment variables.
 
-    Subclasses are dataclasses whose fields come from `setting`; `from_env` is the one place that
-    knows the precedence (environment over `.env`) and turns a bad value into a SettingsError.
+    Subclasses are frozen dataclasses whose fields come from `setting` (this one has none);
+    `from_env` is the one place that knows the precedence (environment over `.env`) and turns a
+    bad value into a SettingsError.
     """
 
     PREFIX: ClassVar[str] = "WATCHER_"
@@ -109,7 +113,7 @@ class EnvSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Self:
         kwargs: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for field in dataclasses.fields(cls):
             name, raw = cls._raw_value(field.name, values)
             if raw is None:
                 continue
@@ -129,7 +133,7 @@ class EnvSettings:
     def describe(cls) -> list[tuple[str, str, str]]:
         """(variable, default, meaning) of every setting: for --help and the README."""
         rows = []
-        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for field in dataclasses.fields(cls):
             default = field.default
             if isinstance(default, tuple):
                 default = ",".join(default)

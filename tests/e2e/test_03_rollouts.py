@@ -131,7 +131,8 @@ def test_removing_snapshots_removes_volume_mount_and_variable_in_one_rollout(
     wait_ready(cluster, "ds-2")
     pod = cluster.get("deployment", "watcher-ds-2", "-n", NAMESPACE)["spec"]["template"]["spec"]
     [container] = pod["containers"]
-    assert [volume["name"] for volume in pod["volumes"]] == ["data", "tmp"]
+    # ds-2 is the full example: its Litestream sidecar's volumes stay; the snapshot one goes.
+    assert [v["name"] for v in pod["volumes"]] == ["data", "tmp", "litestream-config"]
     assert [mount["mountPath"] for mount in container["volumeMounts"]] == ["/data", "/tmp"]
     assert "WATCHER_SNAPSHOT_DIR" not in {var["name"] for var in container["env"]}
     assert len(settled(cluster, "ds-2")) == len(before) + 1

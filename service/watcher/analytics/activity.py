@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from watcher.analytics.numbers import round2
+from watcher.records import StudentSnapshots
 from watcher.timefmt import compact_to_iso, parse_compact
 
 
-def file_snapshot_stats(count: int, total_bytes: int | None) -> dict:
+def file_snapshot_stats(count: int, total_bytes: int | None) -> dict[str, Any]:
     """`snapshot_avg` is the count of snapshots (the original's name), size mean to 2 dp."""
     if not count:
         return {"snapshot_avg": None, "snapshot_size_avg": None}
     return {"snapshot_avg": count, "snapshot_size_avg": round2((total_bytes or 0) / count)}
 
 
-def assignment_activity(
-    count: int, total_bytes: int | None, first: str | None, newest_two: list[str]
-) -> dict:
+def assignment_activity(snapshots: StudentSnapshots) -> dict[str, Any]:
     """Counts, mean size, first/last time, seconds worked, seconds between the last two saves."""
+    count, total_bytes, first = snapshots.count, snapshots.total_bytes, snapshots.first_timestamp
+    newest_two = snapshots.newest
     if not count or first is None or not newest_two:
         return dict.fromkeys(
             ("snapshot_avg", "snapshot_size_avg", "first", "last", "total", "interval")

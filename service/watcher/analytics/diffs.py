@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import Any
 
 NO_NEWLINE = "\\ No newline at end of file"
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -21,7 +22,7 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def _matcher(old: list[str], new: list[str]) -> SequenceMatcher:
+def _matcher(old: list[str], new: list[str]) -> SequenceMatcher[str]:
     return SequenceMatcher(None, old, new, autojunk=False)
 
 
@@ -55,7 +56,7 @@ class Hunk:
         old = _range(self.old_start, self.old_lines)
         return f"@@ -{old} +{_range(self.new_start, self.new_lines)} @@"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "header": self.header(),
             "old_start": self.old_start,

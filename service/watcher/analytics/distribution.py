@@ -4,6 +4,7 @@ Pure functions over plain numbers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from watcher.analytics.numbers import interpolate, percentile_positions, round2
 
@@ -25,7 +26,7 @@ def percentile(sorted_values: Sequence[float], percent: float) -> float:
     return interpolate(sorted_values[below], sorted_values[above], fraction)
 
 
-def quartiles_over_time(sizes: Sequence[Sequence[int | None]], count: int) -> list[dict]:
+def quartiles_over_time(sizes: Sequence[Sequence[int | None]], count: int) -> list[dict[str, Any]]:
     """For each of `count` moments: p25, median and p75 of the students' code sizes at it, and
     how many students had saved anything by then. `sizes` holds one row of `count` sizes per
     student, None before the student's first save, which counts as size 0: a class where half
@@ -34,7 +35,7 @@ def quartiles_over_time(sizes: Sequence[Sequence[int | None]], count: int) -> li
     for k in range(count):
         column = [row[k] for row in sizes]
         ordered = sorted(size or 0 for size in column)
-        point: dict = {name: round2(percentile(ordered, p)) for name, p in QUARTILES}
+        point: dict[str, Any] = {name: round2(percentile(ordered, p)) for name, p in QUARTILES}
         point["started"] = sum(1 for size in column if size is not None)
         out.append(point)
     return out

@@ -23,8 +23,9 @@ window's rows); the flags below decide what the measures mean.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from watcher.analytics.numbers import round2
 from watcher.records import ChangeFacts, Event, StudentActivity, TimelineRow
@@ -149,7 +150,11 @@ def mark_page(
                 and is_large_single_change(changes.churn, changes.largest, thresholds)
             ):
                 m.flags.append("large_single_change")
-        elif e.kind == "build" and streak_flagged(failure_positions.get(ref, 0), thresholds):
+        elif (
+            e.kind == "build"
+            and ref is not None
+            and streak_flagged(failure_positions.get(ref, 0), thresholds)
+        ):
             m.flags.append("repeated_build_failures")
         marked.append(m)
     return marked
@@ -177,7 +182,9 @@ SORT_KEYS = (
 )
 
 
-def dashboard_row(activity: StudentActivity, thresholds: Thresholds, iso) -> dict:
+def dashboard_row(
+    activity: StudentActivity, thresholds: Thresholds, iso: Callable[[int], str]
+) -> dict[str, Any]:
     """One student's dashboard entry. `iso` renders a time (seconds) as ISO 8601 with offset."""
     a = activity
     return {
@@ -200,10 +207,10 @@ def dashboard_row(activity: StudentActivity, thresholds: Thresholds, iso) -> dic
     }
 
 
-def sort_rows(rows: list[dict], key: str, descending: bool) -> list[dict]:
+def sort_rows(rows: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:
     """Rows ordered by one column; missing values (None) last either way, ties by student."""
 
-    def value(row: dict):
+    def value(row: dict[str, Any]) -> tuple[bool, Any]:
         v = len(row["flags"]) if key == "flag_count" else row[key]
         return (v is None, v if v is not None else 0)
 
@@ -213,5 +220,5 @@ def sort_rows(rows: list[dict], key: str, descending: bool) -> list[dict]:
     return sorted(present, key=lambda r: value(r)[1], reverse=descending) + missing
 
 
-def thresholds_dict(thresholds: Thresholds) -> dict:
+def thresholds_dict(thresholds: Thresholds) -> dict[str, Any]:
     return asdict(thresholds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from watcher.analytics.numbers import interpolate, percentile_positions, round2
 from watcher.records import StudentTotals
@@ -22,7 +23,9 @@ def percentile_indexes(total: int) -> set[int]:
     return indexes
 
 
-def assignment_summary(students: Sequence[StudentTotals], sizes_at: Mapping[int, int]) -> dict:
+def assignment_summary(
+    students: Sequence[StudentTotals], sizes_at: Mapping[int, int]
+) -> dict[str, Any]:
     """`sizes_at` maps each position of `percentile_indexes(total snapshots)` to its size."""
     if not students:
         return {
@@ -57,6 +60,6 @@ def assignment_summary(students: Sequence[StudentTotals], sizes_at: Mapping[int,
     }
 
 
-def average_per_student(rows: int, students: int) -> dict:
+def average_per_student(rows: int, students: int) -> dict[str, Any]:
     """build_avg / run_avg: log rows per distinct student, 0.0 when there is none."""
     return {"avg_count": round2(rows / students) if students else 0.0}

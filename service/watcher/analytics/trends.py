@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from watcher.analytics.numbers import round2
 from watcher.timefmt import format_time, parse_compact
@@ -17,7 +18,7 @@ LABEL = "%Y%m%d_%H%M"
 
 def trends_from_buckets(
     first: str, interval_minutes: int, buckets: Iterable[tuple[int, int]]
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Label and difference the buckets: (bucket number, total size after its last save).
 
     A bucket's label is its start, the first snapshot's time plus whole intervals, printed

@@ -11,6 +11,7 @@ The documentation is recognised by the route a request matched, never by how its
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from watcher.api.state import SETTINGS
 from watcher.config import Settings
@@ -34,7 +35,7 @@ def required_token(settings: Settings, request: web.Request) -> str | None:
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     expected = required_token(request.app[SETTINGS], request)
     problem = token_problem(request.headers, expected) if expected else None
     if problem:

@@ -120,7 +120,9 @@ async def _content(request: web.Request, version: Version, which: str = "version
     raise NotFound(_unavailable(reader, version, which))
 
 
-def _version_json(reader: ContentReader, version: Version, previous: Version | None) -> dict:
+def _version_json(
+    reader: ContentReader, version: Version, previous: Version | None
+) -> dict[str, Any]:
     return {
         "id": version.id,
         "timestamp": compact_to_kst_iso(version.stamp),
@@ -136,7 +138,7 @@ def _version_json(reader: ContentReader, version: Version, previous: Version | N
     }
 
 
-def _file_json(request: web.Request, file: _File, versions: list[dict]) -> dict:
+def _file_json(request: web.Request, file: _File, versions: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "class_div": file.scope.class_div,
         "hw_name": file.scope.hw_name,
@@ -243,9 +245,11 @@ async def diff(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/x-diff", charset="utf-8")
 
 
-def _replay_stats(before: str | None, texts: list[str | None]) -> list[tuple[Any, Any, Any]]:
+def _replay_stats(
+    before: str | None, texts: list[str | None]
+) -> list[tuple[int | None, int | None, int | None]]:
     """(lines, added, removed) of each text against the one before it (None: unknown)."""
-    stats: list[tuple[Any, Any, Any]] = []
+    stats: list[tuple[int | None, int | None, int | None]] = []
     for text in texts:
         if text is None:
             stats.append((None, None, None))
@@ -275,7 +279,7 @@ async def replay(request: web.Request) -> web.Response:
     reader = request.app[CONTENT]
     if not reader.volume_configured and not any(v.available for v in file.versions):
         raise NotFound(_unavailable(reader, file.versions[-1]))
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     before: Version | None = None
     before_text: str | None = ""  # the first version is compared with an empty file
     for start in range(0, len(file.versions), _REPLAY_SLICE):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from watcher.api.state import SETTINGS
 from watcher.http.responses import json_error
@@ -12,7 +13,7 @@ MAX_AGE = "600"
 
 
 @web.middleware
-async def cors_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     allowed = request.app[SETTINGS].cors_origins
     if not origin or not allowed:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from watcher.http.responses import json_error
 from watcher.store.writer import WriterBusyError, WriterClosedError
@@ -50,7 +51,7 @@ def shown_input(value: Any) -> Any:
 
 
 def error_entry(
-    kind: str, loc: list[str | int], msg: str, value: Any, ctx: dict | None = None
+    kind: str, loc: list[str | int], msg: str, value: Any, ctx: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": shown_input(value)}
     if ctx:
@@ -59,7 +60,7 @@ def error_entry(
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ValidationFailed as exc:

@@ -16,6 +16,7 @@ from watcher.docs import docs, request_schema, response_schema
 from watcher.http.responses import constant_json
 from watcher.names import MAX_FILE_BYTES
 from watcher.schemas import BuildLogIn, MessageOut, RunLogIn, SnapshotIn, ValidationErrorOut
+from watcher.store.writer import BuildLogRow, RunLogRow, SnapshotRow
 from watcher.timefmt import store_log_time
 
 SNAPSHOT_REGISTERED = constant_json({"message": "Snapshot registered successfully"})
@@ -35,7 +36,8 @@ async def post_snapshot(request: web.Request) -> web.Response:
     size = params.body_int(body, "bytes", errors, minimum=0, maximum=MAX_FILE_BYTES)
     content = _posted_content(body, size, errors)
     errors.raise_if_any()
-    row = (scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
+    assert student_id is not None and timestamp is not None and size is not None
+    row = SnapshotRow(scope.class_div, scope.hw_name, student_id, filename, timestamp, size)
     blob = pack(content) if content is not None else None
     await request.app[DATABASE].writer.submit("snapshot", row, blob)
     return SNAPSHOT_REGISTERED()
@@ -80,15 +82,12 @@ async def noop_snapshot(request: web.Request) -> web.Response:
 
 
 # Per log kind: the body's text fields in the collectors' (and pydantic's error) order, and the
-# columns of the table's INSERT after the student id (store/writer.py).
+# row the writer inserts (store/writer.py): the path's fields, then every body field by name.
 _LOG_TEXTS = {
     "buildlog": ("cmdline", "cwd", "binary_path", "target_path"),
     "runlog": ("cmdline", "cwd", "target_path", "process_type"),
 }
-_LOG_COLUMNS = {
-    "buildlog": ("cwd", "binary_path", "cmdline", "exit_code", "target_path", "timestamp"),
-    "runlog": ("cmdline", "exit_code", "cwd", "target_path", "process_type", "timestamp"),
-}
+_LOG_ROWS: dict[str, type[BuildLogRow | RunLogRow]] = {"buildlog": BuildLogRow, "runlog": RunLogRow}
 _LOG_REGISTERED = {
     "buildlog": constant_json({"message": "Build log registered successfully"}),
     "runlog": constant_json({"message": "Run log registered successfully"}),
@@ -96,14 +95,16 @@ _LOG_REGISTERED = {
 
 
 async def _post_log(request: web.Request, table: str) -> web.Response:
-    columns = _LOG_COLUMNS[table]
     errors = params.Errors()
     scope = params.scope(request, errors)
     student_id = params.student_id(request, errors)
     body = await params.json_object(request)
     fields = _log_fields(body, errors, _LOG_TEXTS[table])
     errors.raise_if_any()
-    row = (scope.class_div, scope.hw_name, student_id, *(fields[c] for c in columns))
+    assert student_id is not None
+    row = _LOG_ROWS[table](
+        class_div=scope.class_div, hw_name=scope.hw_name, student_id=student_id, **fields
+    )
     await request.app[DATABASE].writer.submit(table, row)
     return _LOG_REGISTERED[table]()
 
@@ -122,9 +123,12 @@ async def post_run_log(request: web.Request) -> web.Response:
     return await _post_log(request, "runlog")
 
 
-def _log_fields(body, errors: params.Errors, text_fields: tuple[str, ...]) -> dict:
-    """The fields both log kinds share, in the order pydantic would report their errors."""
-    fields: dict = {"timestamp": None}
+def _log_fields(
+    body: Mapping[str, Any], errors: params.Errors, text_fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """The body's fields of a log row (valid when `errors` has none), checked in the order
+    pydantic would report their errors."""
+    fields: dict[str, Any] = {"timestamp": None}
     moment = params.body_datetime(body, "timestamp", errors)
     if moment is not None:
         try:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
+import aiosqlite
 from aiohttp import web
 
 from watcher.analytics import insights
@@ -101,7 +103,7 @@ class _Asked:
             store.LATEST if self.end is None else self.end,
         )
 
-    def head(self, total: int, page: tuple[int, int]) -> dict:
+    def head(self, total: int, page: tuple[int, int]) -> dict[str, Any]:
         """The fields every insight page starts with."""
         limit, offset = page
         student = {} if self.student_id is None else {"student_id": self.student_id}
@@ -120,7 +122,7 @@ class _Asked:
 
 def _asked(
     request: web.Request, table: tuple[Param, ...], errors: params.Errors
-) -> tuple[_Asked, dict]:
+) -> tuple[_Asked, dict[str, Any]]:
     """The routes' shared parameters, and every parameter of `table` by name."""
     values = query.read(request, table, errors)
     scope = params.scope(request, errors)
@@ -169,7 +171,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
 CSV_COLUMNS = (*insights.SORT_KEYS[:-1], "flags")
 
 
-def _csv(rows: list[dict], filename: str) -> web.Response:
+def _csv(rows: list[dict[str, Any]], filename: str) -> web.Response:
     """The dashboard as a spreadsheet: the JSON's numbers, flags joined by `;` (written as every
     CSV of the service is: RFC 4180, no cell a spreadsheet would run; export/csvcells.py)."""
     out = io.StringIO()
@@ -186,9 +188,10 @@ def _csv(rows: list[dict], filename: str) -> web.Response:
     )
 
 
-def _timeline_entry(marked: MarkedEvent) -> dict:
+def _timeline_entry(marked: MarkedEvent) -> dict[str, Any]:
     e = marked.event
-    entry: dict = {"kind": e.kind, "id": e.detail["id"]}
+    assert e.detail is not None, "a timeline's events carry their detail (store.timeline_page)"
+    entry: dict[str, Any] = {"kind": e.kind, "id": e.detail["id"]}
     if e.kind == "snapshot":
         entry["time"] = compact_to_kst_iso(e.order[0])
         entry |= {"filename": e.filename, "size": e.size, "delta": marked.delta}
@@ -200,7 +203,9 @@ def _timeline_entry(marked: MarkedEvent) -> dict:
     return entry
 
 
-async def _marked_page(conn, asked: _Asked, page: tuple[int, int]) -> tuple[int, list[MarkedEvent]]:
+async def _marked_page(
+    conn: aiosqlite.Connection, asked: _Asked, page: tuple[int, int]
+) -> tuple[int, list[MarkedEvent]]:
     """A timeline page with its flags as over the whole history: a change or a streak that began
     before the window or the page still counts; the window and the page only choose what is
     shown. The store gives the facts, analytics decides."""
@@ -253,16 +258,16 @@ async def assignments(request: web.Request) -> web.Response:
             "class_div": class_div,
             "assignments": [
                 {
-                    "hw_name": hw,
-                    "students": students,
-                    "events": events,
-                    "snapshots": snapshots,
-                    "builds": builds,
-                    "runs": runs,
-                    "first_activity": wall_seconds_to_iso(first),
-                    "last_activity": wall_seconds_to_iso(last),
+                    "hw_name": a.hw_name,
+                    "students": a.students,
+                    "events": a.events,
+                    "snapshots": a.snapshots,
+                    "builds": a.builds,
+                    "runs": a.runs,
+                    "first_activity": wall_seconds_to_iso(a.first_at),
+                    "last_activity": wall_seconds_to_iso(a.last_at),
                 }
-                for hw, students, events, snapshots, builds, runs, first, last in rows
+                for a in rows
             ],
         }
     )

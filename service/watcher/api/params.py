@@ -72,7 +72,9 @@ def path_int(request: web.Request, name: str, errors: Errors) -> int | None:
     return parse_int_text(request.match_info[name], ["path", name], errors)
 
 
-def _in_range(value: int | None, loc: list, raw, errors: Errors, low: int, high: int):
+def _in_range(
+    value: int | None, loc: list[str | int], raw: Any, errors: Errors, low: int, high: int
+) -> int | None:
     if value is None:
         return None
     if value < low:
@@ -92,7 +94,7 @@ def student_id(request: web.Request, errors: Errors) -> int | None:
     return _in_range(value, ["path", "student_id"], raw, errors, 0, INT64_MAX)
 
 
-def _pattern(request: web.Request, name: str, pattern: re.Pattern, errors: Errors) -> str:
+def _pattern(request: web.Request, name: str, pattern: re.Pattern[str], errors: Errors) -> str:
     value = request.match_info[name]
     if not pattern.fullmatch(value):
         msg = f"String should match pattern '{pattern.pattern}'"
@@ -287,7 +289,7 @@ def body_int(
     errors: Errors,
     minimum: int = -INT64_MAX - 1,
     maximum: int = INT64_MAX,
-):
+) -> int | None:
     loc: list[str | int] = ["body", name]
     if name not in body:
         errors.add("missing", loc, "Field required", None)

@@ -102,7 +102,7 @@ def docs(table: Sequence[Param]) -> list[dict[str, Any]]:
 
 
 def window_seconds(
-    request: web.Request, asked: dict, errors: params.Errors
+    request: web.Request, asked: dict[str, Any], errors: params.Errors
 ) -> tuple[int | None, int | None]:
     """`from`/`to` as KST wall-clock seconds (inclusive); `from` after `to` is an error."""
     start, end = (

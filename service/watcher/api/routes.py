@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from watcher.api import (
     assignments,
@@ -38,7 +39,7 @@ def _any_segment(template: str) -> str:
 
 
 def setup_routes(app: web.Application) -> None:
-    def add(method: str, template: str, handler) -> None:
+    def add(method: str, template: str, handler: Handler) -> None:
         app.router.add_route(method, _any_segment(template), handler)
 
     # v2 routes are new (not in the original) and registered first: `/api/v2/classes/...` would

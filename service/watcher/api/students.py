@@ -28,8 +28,8 @@ async def file_snapshot_avg(request: web.Request) -> web.Response:
 async def assignment_snapshot_avg(request: web.Request) -> web.Response:
     scope, student_id = params.student_path(request)
     async with request.app[DATABASE].read() as conn:
-        count, total, first, newest = await queries.student_activity(conn, scope, student_id)
-    return json_response(assignment_activity(count, total, first, newest))
+        snapshots = await queries.student_snapshots(conn, scope, student_id)
+    return json_response(assignment_activity(snapshots))
 
 
 @docs(

@@ -28,15 +28,18 @@ from watcher.progress import ProgressBar
 MIB = 1024 * 1024
 
 
-def add_arguments(commands: argparse._SubParsersAction, epilog: str) -> None:
+def add_arguments(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str
+) -> None:
     """The two subcommands, for __main__'s parser."""
-    common = {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    formatter = argparse.RawDescriptionHelpFormatter
     made = commands.add_parser(
         "backup",
         help="write a consistent copy of the database (the service may keep running)",
         description="Write a consistent copy of the database, with FILE.sha256 beside it. "
         "Uses SQLite's online backup API: the service may keep running and writing.",
-        **common,
+        epilog=epilog,
+        formatter_class=formatter,
     )
     made.add_argument("--to", dest="target", type=Path, required=True, help="file to write")
     made.add_argument("--force", action="store_true", help="replace FILE if it exists")
@@ -46,7 +49,8 @@ def add_arguments(commands: argparse._SubParsersAction, epilog: str) -> None:
         description="Check FILE against FILE.sha256 and SQLite's integrity check, then copy it "
         "into the database (WATCHER_DB_PATH). Stop the service first; it migrates the restored "
         "schema forward when it starts.",
-        **common,
+        epilog=epilog,
+        formatter_class=formatter,
     )
     back.add_argument("source", type=Path, metavar="FILE", help="a file written by `backup`")
     back.add_argument(

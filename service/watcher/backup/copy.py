@@ -104,7 +104,7 @@ def _check_integrity(conn: sqlite3.Connection, what: Path) -> None:
 
 
 def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, progress: Progress | None) -> int:
-    total = src.execute("PRAGMA page_count").fetchone()[0]
+    total: int = src.execute("PRAGMA page_count").fetchone()[0]
 
     def step(_status: int, remaining: int, pages: int) -> None:
         assert progress is not None

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
@@ -274,7 +274,7 @@ async def _content_reader(
     return None
 
 
-def _csv_bytes(rows: list, verbatim: tuple[int, ...] = ()) -> bytes:
+def _csv_bytes(rows: Iterable[Iterable[object]], verbatim: tuple[int, ...] = ()) -> bytes:
     text = io.StringIO()
     Writer(text, verbatim).rows(rows)
     return text.getvalue().encode()
@@ -283,7 +283,7 @@ def _csv_bytes(rows: list, verbatim: tuple[int, ...] = ()) -> bytes:
 async def _write_link_table(conn: aiosqlite.Connection, archive: ZipStream) -> None:
     archive.open_member(codestates.LINK_TABLE)
     archive.write(_csv_bytes([codestates.LINK_COLUMNS]))
-    batch: list[tuple] = []
+    batch: list[tuple[str, int, str]] = []
     async with aclosing(store.link_rows(conn)) as rows:
         async for row in rows:
             batch.append(row)
@@ -297,7 +297,7 @@ async def _write_link_table(conn: aiosqlite.Connection, archive: ZipStream) -> N
 
 def _main_table_row(
     event: Event, order: int, subjects: _Subjects, course: tuple[str, str]
-) -> Sequence:
+) -> progsnap2.MainTableRow:
     section = ""
     if event.kind == SNAPSHOT:
         section = subjects.section(event.student_id, event.filename or "")
@@ -319,13 +319,13 @@ async def _write_main_table(
     course = progsnap2.course_ids(selection.class_div)
     archive.open_member("MainTable.csv")
     archive.write(_csv_bytes([progsnap2.COLUMNS]))
-    rows: list = []
+    rows: list[progsnap2.MainTableRow] = []
     order = 0
     async with aclosing(store.events(conn, selection)) as events:
         async for event in events:
             order += 1
             row = _main_table_row(event, order, subjects, course)
-            counts[row[0]] += 1
+            counts[row.event_type] += 1
             rows.append(row)
             if order % ROWS_PER_WRITE == 0:
                 archive.write(_csv_bytes(rows, progsnap2.VERBATIM))

@@ -24,9 +24,9 @@ one, so no single kind of edit (Insert, Delete, Paste, ...) describes it: `Gener
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from watcher import __version__
 from watcher.store.export import BUILD, RUN, SNAPSHOT, Event
@@ -56,6 +56,29 @@ COLUMNS: tuple[str, ...] = (
 
 # Columns written as formatted (csvcells.Writer): ServerTimezone's `+0900` is data, not a formula.
 VERBATIM = (COLUMNS.index("ServerTimezone"),)
+
+
+class MainTableRow(NamedTuple):
+    """One MainTable row, a field per column of COLUMNS, in its order (written as it is)."""
+
+    event_type: str
+    event_id: str
+    order: int
+    subject_id: str
+    tool_instances: str
+    code_state_id: str
+    server_timestamp: str
+    server_timezone: str
+    course_id: str
+    course_section_id: str
+    assignment_id: str
+    code_state_section: str | None
+    edit_type: str | None
+    compile_result: str | None
+    execution_result: str | None
+    x_file_size: int | None
+    x_exit_code: int | None
+
 
 FILE_EDIT = "File.Edit"
 FILE_DELETE = "File.Delete"
@@ -137,8 +160,8 @@ def main_table_row(
     course: tuple[str, str],
     section: str,
     code_state_id: str,
-) -> Sequence[str | int | None]:
-    """The MainTable row of `event`, in COLUMNS order.
+) -> MainTableRow:
+    """The MainTable row of `event`.
 
     `subject_id` is the student id or its pseudonym; `section` the event's CodeStateSection as
     written in the archive (a save's file, a build's compiled file; ignored for runs).
@@ -147,7 +170,7 @@ def main_table_row(
     is_snapshot = kind == SNAPSHOT
     tool = _JUPYTER_TOOL if event.jupyter else _TOOLS[kind]
     edit = GENERIC_EDIT if is_snapshot and event.file_size != 0 else None
-    return (
+    return MainTableRow(
         event_type(event),
         f"{kind}-{event.row_id}",
         order,

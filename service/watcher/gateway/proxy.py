@@ -79,6 +79,12 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         return _failed(request, class_div, upstream, label, exc)
     request.app[TELEMETRY].upstream_latency.labels(label).observe(time.perf_counter() - started)
     async with upstream_response:
+        if _answered_whole(request, upstream_response):
+            try:
+                body = await upstream_response.read()
+            except Exception as exc:  # nothing has been sent yet: answer as for any failure
+                return _failed(request, class_div, upstream, label, exc)
+            return _whole(request, upstream_response, body)
         return await _relay(request, upstream_response, label)
 
 
@@ -119,6 +125,24 @@ async def _read_body(request: web.Request) -> bytes | web.Response | None:
         return response
     except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the limit
         return _too_large(request)
+
+
+# Answers up to this size (nearly all: the legacy routes answer a few hundred bytes) are read
+# whole and sent in one write with their headers; larger ones, and those of unknown length, are
+# relayed chunk by chunk.
+WHOLE_MAX_BYTES = 64 * 1024
+
+
+def _answered_whole(request: web.Request, upstream: aiohttp.ClientResponse) -> bool:
+    length = upstream.content_length
+    return request.method != "HEAD" and length is not None and length <= WHOLE_MAX_BYTES
+
+
+def _whole(request: web.Request, upstream: aiohttp.ClientResponse, body: bytes) -> web.Response:
+    headers = _end_to_end(upstream.headers)
+    headers.popall("Content-Length", None)  # the response counts its own body
+    headers.setdefault(REQUEST_ID_HEADER, request[REQUEST_ID])  # the service sets it
+    return web.Response(status=upstream.status, reason=upstream.reason, body=body, headers=headers)
 
 
 async def _relay(

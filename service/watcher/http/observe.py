@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from watcher import requestid
 from watcher.http.metrics import RequestMetrics
@@ -15,23 +17,24 @@ from watcher.http.metrics import RequestMetrics
 REQUEST_ID = web.RequestKey("request_id", str)
 HEADER = requestid.HEADER
 
-Handler = Callable[[web.Request], object]
+# The app's own metrics: the service's Telemetry or the gateway's.
+Metrics = TypeVar("Metrics", bound=RequestMetrics)
 
 
 def observe_middleware(
-    metrics_key: web.AppKey,
+    metrics_key: web.AppKey[Metrics],
     log: logging.Logger,
     label_name: str,
     label_of: Callable[[web.Request], str],
     extra_of: Callable[[web.Request], dict[str, object]] | None = None,
-):
+) -> Middleware:
     """The middleware of one app: its metrics under `metrics_key`, access lines on `log`, the
     metrics label (`label_name`: route or family) computed by `label_of` once the request is
     answered, and any app-specific fields for the access line from `extra_of`."""
 
     @web.middleware
-    async def observe(request: web.Request, handler) -> web.StreamResponse:
-        metrics: RequestMetrics = request.app[metrics_key]
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        metrics = request.app[metrics_key]
         started = time.perf_counter()
         request[REQUEST_ID] = request_id = requestid.request_id(request.headers)
         status = 500

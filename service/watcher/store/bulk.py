@@ -20,12 +20,13 @@ from watcher.store.writer import INSERTS
 
 def bulk_load(
     path: Path,
-    tables: Mapping[str, Iterable[tuple]],
+    tables: Mapping[str, Iterable[tuple[object, ...]]],
     chunk: int = 50_000,
     cache_mib: int = 256,
 ) -> int:
     """Insert rows into a migrated database: `tables` maps a table to rows shaped as the
-    writer's INSERT for it takes them. Returns how many rows were loaded."""
+    writer's for it (writer.SnapshotRow, ...; plain tuples will do). Returns how many rows were
+    loaded."""
     conn = sqlite3.connect(path, isolation_level=None)
     loaded = 0
     try:

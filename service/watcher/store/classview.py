@@ -5,6 +5,7 @@ student's code size at chosen moments. Both read maintained aggregates or one in
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import aiosqlite
 
@@ -12,14 +13,26 @@ from watcher.records import Scope
 from watcher.store.queries import fetch_all
 
 
-async def classes(conn: aiosqlite.Connection) -> list[tuple]:
-    """Per class: (class_div, assignments, students, first activity, last activity) in seconds."""
-    return await fetch_all(
+@dataclass(frozen=True)
+class ClassOverview:
+    """One class this instance holds: how many assignments and students, and when it was active."""
+
+    class_div: str
+    assignments: int
+    students: int
+    first_at: int  # seconds of the KST wall clock
+    last_at: int
+
+
+async def classes(conn: aiosqlite.Connection) -> list[ClassOverview]:
+    """Every class with any event, by name."""
+    rows = await fetch_all(
         conn,
         "SELECT class_div, COUNT(DISTINCT hw_name), COUNT(DISTINCT student_id),"
         " MIN(first_at), MAX(last_at) FROM activity_state GROUP BY class_div ORDER BY class_div",
         (),
     )
+    return [ClassOverview(*row) for row in rows]
 
 
 async def activity_span(conn: aiosqlite.Connection, scope: Scope) -> tuple[int, int] | None:

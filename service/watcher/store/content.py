@@ -31,7 +31,7 @@ ATTACH: tuple[str, ...] = (
 )
 
 
-def attach_params(blob: ContentBlob) -> tuple[tuple, tuple]:
+def attach_params(blob: ContentBlob) -> tuple[tuple[str], tuple[str, int, int, bytes]]:
     """The parameters of the two ATTACH statements."""
     return (blob.hash,), (blob.hash, blob.size, int(blob.text), blob.data)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
 
 import aiosqlite
@@ -19,14 +19,16 @@ log = logging.getLogger(__name__)
 
 
 class Database:
-    def __init__(self, path: Path, writer: Writer, readers: ReaderPool, write_conn) -> None:
+    def __init__(
+        self, path: Path, writer: Writer, readers: ReaderPool, write_conn: aiosqlite.Connection
+    ) -> None:
         self.path = path
         self.writer = writer
         self._readers = readers
         self._write_conn = write_conn
         self.schema_version = 0
 
-    def read(self) -> AsyncIterator[aiosqlite.Connection]:
+    def read(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         return self._readers.connection()
 
     def size_bytes(self) -> int:
@@ -46,9 +48,12 @@ class Database:
 async def open_database(settings: Settings, on_commit: BatchObserver | None = None) -> Database:
     path = settings.db_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"busy_timeout_ms": settings.busy_timeout_ms, "synchronous": settings.synchronous}
+    timeout, synchronous = settings.busy_timeout_ms, settings.synchronous
     write_conn = await open_connection(
-        path, wal_autocheckpoint=settings.wal_autocheckpoint, **options
+        path,
+        busy_timeout_ms=timeout,
+        synchronous=synchronous,
+        wal_autocheckpoint=settings.wal_autocheckpoint,
     )
     readers: list[aiosqlite.Connection] = []
     try:
@@ -56,7 +61,11 @@ async def open_database(settings: Settings, on_commit: BatchObserver | None = No
         if before != after:
             log.info("database %s migrated from schema %d to %d", path, before, after)
         for _ in range(settings.read_connections):
-            readers.append(await open_connection(path, readonly=True, **options))
+            readers.append(
+                await open_connection(
+                    path, busy_timeout_ms=timeout, synchronous=synchronous, readonly=True
+                )
+            )
     except BaseException:
         for conn in readers:
             await conn.close()

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from watcher.store.queries import Params, Row
 from watcher.timefmt import COMPACT, STORED_LOG, format_time, parse_compact
 
 CHUNK_ROWS = 1000
@@ -40,6 +41,8 @@ RUN = "run"
 # At the same instant a save comes before the compile that reads it, and the compile before the run.
 KIND_RANK = {SNAPSHOT: 0, BUILD: 1, RUN: 2}
 _TABLES = {SNAPSHOT: "snapshot", BUILD: "buildlog", RUN: "runlog"}
+# The two orders the events are read in: Event.sort_key and Event.student_key.
+SortKey = tuple[datetime, int, int] | tuple[str, int, datetime, int, int]
 
 
 class ExportSourceError(Exception):
@@ -164,7 +167,7 @@ def _bound_text(kind: str, bound: datetime) -> str:
     return "99999999_999999" if second is None else format_time(second, COMPACT)
 
 
-def _where(selection: Selection, kind: str, alias: str = "") -> tuple[str, list]:
+def _where(selection: Selection, kind: str, alias: str = "") -> tuple[str, list[str]]:
     """The WHERE clause of one table (columns prefixed with `alias`)."""
     clauses, params = [f"{alias}class_div = ?"], [selection.class_div]
     if selection.hw_name is not None:
@@ -189,8 +192,8 @@ async def count_events(conn: aiosqlite.Connection, selection: Selection) -> dict
 
 
 async def _chunks(
-    conn: aiosqlite.Connection, sql: str, params: Sequence, chunk: int
-) -> AsyncIterator[tuple]:
+    conn: aiosqlite.Connection, sql: str, params: Params, chunk: int
+) -> AsyncGenerator[Row, None]:
     async with conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(chunk):
             for row in rows:
@@ -216,23 +219,23 @@ def _snapshot_time(stamp: str) -> datetime:
         return parse_compact(stamp)  # raises the usual error for a malformed stamp
 
 
-def _snapshot_event(r: tuple) -> Event:
+def _snapshot_event(r: Row) -> Event:
     return Event(SNAPSHOT, r[0], r[1], r[2], _snapshot_time(r[3]), filename=r[4], file_size=r[5],
                  code_state_id=r[6])  # fmt: skip
 
 
-def _build_event(r: tuple) -> Event:
+def _build_event(r: Row) -> Event:
     return Event(BUILD, r[0], r[1], r[2], datetime.fromisoformat(r[3]), exit_code=r[4],
                  target_path=r[5], code_state_id=r[6])  # fmt: skip
 
 
-def _run_event(r: tuple) -> Event:
+def _run_event(r: Row) -> Event:
     return Event(RUN, r[0], r[1], r[2], datetime.fromisoformat(r[3]), exit_code=r[4],
                  jupyter=bool(r[5]), code_state_id=r[6])  # fmt: skip
 
 
 # Per kind: the columns after (id, hw_name, student_id, timestamp), and the row's Event.
-_READS: dict[str, tuple[str, Callable[[tuple], Event]]] = {
+_READS: dict[str, tuple[str, Callable[[Row], Event]]] = {
     SNAPSHOT: ("s.filename, s.file_size", _snapshot_event),
     BUILD: ("s.exit_code, s.target_path", _build_event),
     RUN: ("s.exit_code, s.target_path = 'ipykernel'", _run_event),
@@ -240,7 +243,12 @@ _READS: dict[str, tuple[str, Callable[[tuple], Event]]] = {
 
 
 async def _read(
-    conn, kind: str, selection: Selection, chunk: int, order: str, with_states: bool
+    conn: aiosqlite.Connection,
+    kind: str,
+    selection: Selection,
+    chunk: int,
+    order: str,
+    with_states: bool,
 ) -> AsyncGenerator[Event, None]:
     """One table's events of the selection in `order`, `chunk` rows fetched at a time."""
     where, params = _where(selection, kind, "s.")
@@ -256,12 +264,12 @@ async def _read(
 
 
 async def _merge(
-    streams: Sequence[AsyncGenerator[Event, None]], key: Callable[[Event], tuple]
-) -> AsyncIterator[Event]:
+    streams: Sequence[AsyncGenerator[Event, None]], key: Callable[[Event], SortKey]
+) -> AsyncGenerator[Event, None]:
     """Streams each sorted by `key` -> one stream sorted by it (one head per stream held). The
     streams are closed when the merge ends or is closed, so no cursor outlives the export."""
     try:
-        heap: list[tuple[tuple, int, Event]] = []
+        heap: list[tuple[SortKey, int, Event]] = []
         for index, stream in enumerate(streams):
             first = await anext(stream, None)
             if first is not None:
@@ -282,7 +290,7 @@ async def _merge(
 
 def events(
     conn: aiosqlite.Connection, selection: Selection, chunk: int = CHUNK_ROWS
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Every snapshot, build and run of the selection in time order (the module's rule), with the
     code state recorded for it. At most `chunk` rows per table are in memory at a time."""
     order = "s.timestamp, s.id"
@@ -292,7 +300,7 @@ def events(
 
 def student_events(
     conn: aiosqlite.Connection, selection: Selection, chunk: int = CHUNK_ROWS
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """The same events grouped by assignment and student, each group in time order (served by
     the per-student indexes), without code states (the first pass records them)."""
     order = "s.hw_name, s.student_id, s.timestamp, s.id"
@@ -300,7 +308,9 @@ def student_events(
     return _merge(streams, lambda e: e.student_key)
 
 
-async def baselines(conn: aiosqlite.Connection, selection: Selection) -> AsyncIterator[Baseline]:
+async def baselines(
+    conn: aiosqlite.Connection, selection: Selection
+) -> AsyncGenerator[Baseline, None]:
     """Each file's last save before the window's start, by assignment, student and file (nothing
     when the window has no start)."""
     if selection.start is None:
@@ -348,7 +358,7 @@ async def record_link_rows(
     )
 
 
-async def link_rows(conn: aiosqlite.Connection) -> AsyncIterator[tuple]:
+async def link_rows(conn: aiosqlite.Connection) -> AsyncGenerator[tuple[str, int, str], None]:
     """Every code state's LinkTables row, by id."""
     sql = "SELECT code_state_id, files, unknown FROM temp.export_code_state_link ORDER BY 1"
     async with aclosing(_chunks(conn, sql, (), CHUNK_ROWS)) as rows:

@@ -8,6 +8,7 @@ assignment's whole history.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -365,9 +366,23 @@ async def first_change_of(
     return found[0][0] if found else None
 
 
-async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[tuple]:
-    """Per assignment: (hw_name, students, events, snapshots, builds, runs, first, last)."""
-    return await fetch_all(
+@dataclass(frozen=True)
+class AssignmentOverview:
+    """One assignment of a class: its students, its events by kind, and its activity span."""
+
+    hw_name: str
+    students: int
+    events: int
+    snapshots: int
+    builds: int
+    runs: int
+    first_at: int  # seconds of the KST wall clock
+    last_at: int
+
+
+async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[AssignmentOverview]:
+    """Every assignment of the class with any event, by name."""
+    rows = await fetch_all(
         conn,
         """SELECT a.hw_name, COUNT(*), SUM(a.events),
                   COALESCE((SELECT SUM(s.snapshots) FROM student_state AS s
@@ -381,3 +396,4 @@ async def assignments(conn: aiosqlite.Connection, class_div: str) -> list[tuple]
             GROUP BY a.hw_name ORDER BY a.hw_name""",
         (class_div,),
     )
+    return [AssignmentOverview(*row) for row in rows]

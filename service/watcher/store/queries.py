@@ -1,26 +1,34 @@
-"""Read queries. Each returns plain tuples or dataclasses and is served by an index or by the
-maintained aggregates (store/schema/): none reads an assignment's whole history."""
+"""Read queries. Each returns plain values (tuples of up to three) or named types and is served by
+an index or by the maintained aggregates (store/schema/): none reads an assignment's whole
+history."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
 
 import aiosqlite
 
 from watcher.events import LOG_TABLES
-from watcher.records import Scope, StudentTotals
+from watcher.records import Scope, StudentSnapshots, StudentTotals
 from watcher.store.schema import BUCKET_SHIFT
 from watcher.store.sqltime import compact_seconds
 
+# One result row. The connections have no row_factory, so sqlite3 returns plain tuples (aiosqlite
+# declares sqlite3.Row, the type a row_factory could make them); a column's type is the SQL's.
+Row = tuple[Any, ...]
+# The parameters of one statement.
+Params = Sequence[object]
 
-async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params) -> list[Row]:
     """Every row of one query, as tuples. One trip to the connection's thread: executing, fetching
     and closing a cursor one await at a time costs three, and each trip costs more CPU than most
     of these indexed queries themselves."""
-    return list(await conn.execute_fetchall(sql, params))
+    return cast(list[Row], list(await conn.execute_fetchall(sql, params)))
 
 
-async def _first(conn: aiosqlite.Connection, sql: str, params: Sequence) -> tuple | None:
+async def _first(conn: aiosqlite.Connection, sql: str, params: Params) -> Row | None:
     rows = await fetch_all(conn, sql, params)
     return tuple(rows[0]) if rows else None
 
@@ -65,10 +73,10 @@ async def file_size_totals(
     return (row[0], row[1]) if row else (0, None)
 
 
-async def student_activity(
+async def student_snapshots(
     conn: aiosqlite.Connection, scope: Scope, student_id: int
-) -> tuple[int, int | None, str | None, list[str]]:
-    """(count, total bytes, first timestamp, the two newest timestamps) over all files."""
+) -> StudentSnapshots:
+    """The student's snapshots over all files: count, total bytes, first and two newest times."""
     key = (scope.class_div, scope.hw_name, student_id)
     row = await _first(
         conn,
@@ -77,14 +85,14 @@ async def student_activity(
         key,
     )
     if row is None:
-        return 0, None, None, []
+        return StudentSnapshots(0, None, None, ())
     newest = await fetch_all(
         conn,
         "SELECT timestamp FROM snapshot WHERE class_div = ? AND hw_name = ? AND student_id = ?"
         " ORDER BY timestamp DESC LIMIT 2",
         key,
     )
-    return row[0], row[1], row[2], [r[0] for r in newest]
+    return StudentSnapshots(row[0], row[1], row[2], tuple(r[0] for r in newest))
 
 
 # The end of bucket k; past year 9999 strftime gives NULL, which means "after everything".
@@ -139,6 +147,12 @@ RUN_COLUMNS = ("cmdline", "exit_code", "cwd", "target_path", "process_type", "ti
 _LOG_COLUMNS = {"buildlog": BUILD_COLUMNS, "runlog": RUN_COLUMNS}
 
 
+# One build or run log row: its columns by name, in BUILD_COLUMNS or RUN_COLUMNS order, and its
+# position in the newest-first order, (stored timestamp, id), where `before` resumes. A plain pair:
+# a list holds thousands, and a class per row would cost more CPU than the row's query.
+LogEntry = tuple[dict[str, Any], tuple[str, int]]
+
+
 async def logs(
     conn: aiosqlite.Connection,
     table: str,
@@ -147,12 +161,12 @@ async def logs(
     limit: int,
     before: tuple[str, int] | None = None,
     chunk: int = 256,
-) -> AsyncIterator[tuple]:
+) -> AsyncIterator[LogEntry]:
     """Newest first, read `chunk` rows at a time (the caller may stop early, e.g. at a byte
-    budget). Each row ends with its (timestamp, id) position; `before` starts after such a
-    position. `table` is 'buildlog' or 'runlog' (never user input)."""
+    budget); `before` starts after an entry's position. `table` is 'buildlog' or 'runlog' (never
+    user input)."""
     columns = _LOG_COLUMNS[table]
-    key: tuple = (scope.class_div, scope.hw_name, student_id)
+    key: tuple[object, ...] = (scope.class_div, scope.hw_name, student_id)
     after = ""
     if before is not None:
         after = " AND (timestamp < ? OR (timestamp = ? AND id < ?))"
@@ -163,12 +177,18 @@ async def logs(
     )
     if limit <= chunk:  # one trip to the connection's thread (the portal's lists mostly)
         for row in await fetch_all(conn, sql, (*key, limit)):
-            yield tuple(row)
+            yield _log_entry(columns, row)
         return
     async with conn.execute(sql, (*key, limit)) as cursor:
         while rows := await cursor.fetchmany(chunk):
-            for row in rows:
-                yield tuple(row)
+            for fetched in rows:
+                yield _log_entry(columns, fetched)
+
+
+def _log_entry(columns: tuple[str, ...], row: Sequence[Any]) -> LogEntry:
+    """A row of `columns` and then the id."""
+    fields = dict(zip(columns, row[:-1], strict=True))
+    return fields, (fields["timestamp"], row[-1])
 
 
 # --- per assignment ---------------------------------------------------------------------------
@@ -211,7 +231,7 @@ async def size_in_bucket(conn: aiosqlite.Connection, scope: Scope, bucket: int, 
         ),
     )
     assert row is not None, "size_bucket and size_count disagree"
-    return row[0]
+    return int(row[0])
 
 
 async def window_churn(

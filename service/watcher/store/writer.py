@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -22,17 +23,58 @@ from watcher.store.sqltime import compact_seconds, log_seconds
 
 log = logging.getLogger(__name__)
 
-# Each row also gets `at`, its time in seconds, computed once here: the aggregate triggers read it
-# several times, and SQLite's date parsing is the costliest thing they would otherwise repeat.
+
+# The rows the writer inserts: each field is a column of its table, in the INSERT's order.
+# Tuples, so they bind to the statement as they are.
+class SnapshotRow(NamedTuple):
+    class_div: str
+    hw_name: str
+    student_id: int
+    filename: str
+    timestamp: str  # KST YYYYMMDD_HHMMSS
+    file_size: int
+
+
+class BuildLogRow(NamedTuple):
+    class_div: str
+    hw_name: str
+    student_id: int
+    cwd: str
+    binary_path: str
+    cmdline: str
+    exit_code: int
+    target_path: str
+    timestamp: str  # stored log time, YYYY-MM-DD HH:MM:SS.ffffff
+
+
+class RunLogRow(NamedTuple):
+    class_div: str
+    hw_name: str
+    student_id: int
+    cmdline: str
+    exit_code: int
+    cwd: str
+    target_path: str
+    process_type: str
+    timestamp: str  # stored log time, YYYY-MM-DD HH:MM:SS.ffffff
+
+
+Row = SnapshotRow | BuildLogRow | RunLogRow
+
+
+def _insert(table: str, row: type[Row], seconds_of: Callable[[str], str]) -> str:
+    """The INSERT of a row type's fields. Each row also gets `at`, its time in seconds, computed
+    once here: the aggregate triggers read it several times, and SQLite's date parsing is the
+    costliest thing they would otherwise repeat."""
+    marks = [f"?{n}" for n in range(1, len(row._fields) + 1)]
+    at = seconds_of(marks[row._fields.index("timestamp")])
+    return f"INSERT INTO {table} ({', '.join(row._fields)}, at) VALUES ({', '.join(marks)}, {at})"
+
+
 INSERTS: Mapping[str, str] = {
-    "snapshot": "INSERT INTO snapshot (class_div, hw_name, student_id, filename, timestamp,"
-    f" file_size, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, {compact_seconds('?5')})",
-    "buildlog": "INSERT INTO buildlog (class_div, hw_name, student_id, cwd, binary_path, cmdline,"
-    f" exit_code, target_path, timestamp, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    f" {log_seconds('?9')})",
-    "runlog": "INSERT INTO runlog (class_div, hw_name, student_id, cmdline, exit_code, cwd,"
-    f" target_path, process_type, timestamp, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    f" {log_seconds('?9')})",
+    "snapshot": _insert("snapshot", SnapshotRow, compact_seconds),
+    "buildlog": _insert("buildlog", BuildLogRow, log_seconds),
+    "runlog": _insert("runlog", RunLogRow, log_seconds),
 }
 
 
@@ -47,7 +89,7 @@ class WriterClosedError(Exception):
 @dataclass(frozen=True)
 class _Pending:
     table: str
-    values: tuple
+    values: Row
     done: asyncio.Future[None]
     content: ContentBlob | None = None
 
@@ -86,7 +128,7 @@ class Writer:
         self._accepting = True
         self._task = asyncio.create_task(self._run(), name="watcher-writer")
 
-    async def submit(self, table: str, values: tuple, content: ContentBlob | None = None) -> None:
+    async def submit(self, table: str, values: Row, content: ContentBlob | None = None) -> None:
         """Queue one row and return once the transaction holding it has committed.
 
         `content` (snapshots only) is stored in the same transaction as the row, so an
@@ -131,7 +173,7 @@ class Writer:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        rows: dict[str, list[tuple]] = defaultdict(list)
+        rows: dict[str, list[Row]] = defaultdict(list)
         items: dict[str, list[_Pending]] = defaultdict(list)
         for item in batch:
             rows[item.table].append(item.values)
@@ -161,7 +203,7 @@ class Writer:
     async def _insert(self, table: str, pending: list[_Pending]) -> None:
         """Insert rows in arrival order: plain runs with one executemany, a row with content on its
         own, followed by its content statements (they refer to the row by last_insert_rowid())."""
-        run: list[tuple] = []
+        run: list[Row] = []
         for item in pending:
             if item.content is None:
                 run.append(item.values)

@@ -69,13 +69,13 @@ async def classes(request: web.Request) -> web.Response:
         {
             "classes": [
                 {
-                    "class_div": class_div,
-                    "assignments": assignments,
-                    "students": students,
-                    "first_activity": wall_seconds_to_iso(first),
-                    "last_activity": wall_seconds_to_iso(last),
+                    "class_div": c.class_div,
+                    "assignments": c.assignments,
+                    "students": c.students,
+                    "first_activity": wall_seconds_to_iso(c.first_at),
+                    "last_activity": wall_seconds_to_iso(c.last_at),
                 }
-                for class_div, assignments, students, first, last in rows
+                for c in rows
             ]
         }
     )
@@ -103,12 +103,12 @@ async def code_size(request: web.Request) -> web.Response:
 
     async with request.app[DATABASE].read() as conn:
         span = await classview.activity_span(conn, scope)
-        if span is None and (start is None or end is None):
+        # An open end of the window is the assignment's first or last activity.
+        low = start if start is not None else span[0] if span else None
+        high = end if end is not None else span[1] if span else None
+        if low is None or high is None:
             chosen: list[int] = []  # nothing to anchor an open window on
         else:
-            first, last = span or (start, end)
-            low = first if start is None else start
-            high = last if end is None else end
             chosen = moments(min(low, high), max(low, high), int(count))
         stamps = [format_time(naive(s), COMPACT) for s in chosen]
         sizes = await classview.code_sizes_at(conn, scope, stamps) if chosen else {}

@@ -52,7 +52,7 @@ def _migrations() -> tuple[tuple[str, ...], ...]:
         for entry in resources.files(__package__).iterdir()
         if _MIGRATION_FILE.fullmatch(entry.name)
     )
-    numbers = [int(_MIGRATION_FILE.fullmatch(name)[1]) for name in names]
+    numbers = [int(name[:4]) for name in names]  # NNNN_, as _MIGRATION_FILE matched
     if numbers != list(range(1, len(names) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps: {names}")
     return tuple(statements(_read(name)) for name in names)
