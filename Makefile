@@ -67,6 +67,14 @@ deploy-tools: $(VENV)/.test $(TOOLS)/.helm-$(HELM_VERSION)  ## helm into .tools/
 check-deploy: deploy-tools  ## only the deploy checks: chart, manifests, Dockerfile, compose, image install
 	$(PY) -m pytest tests/deploy
 
+# The deploy files that copy another, regenerated from their one source (tests/deploy/generate.py
+# lists them): the chart's RBAC rules from operator/watcher_operator/rbac.py, manifests/crd.yaml
+# and values.schema.json's instances from the chart's CRD, the rest of manifests/ from `helm
+# template` of the chart. tests/deploy/test_generated.py fails while any of them is stale.
+.PHONY: manifests
+manifests: deploy-tools  ## regenerate the chart's RBAC rules, manifests/ and values.schema.json
+	$(PY) -m tests.deploy.generate
+
 # The /ui pages' assets (issue 17): ui/src bundled with the locked esbuild and uPlot into
 # service/watcher/ui/static, committed, so `make run` never needs Node. Rebuild after editing ui/;
 # tests/ui/test_assets.py checks that this reproduces the committed files byte for byte.

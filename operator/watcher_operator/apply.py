@@ -16,7 +16,7 @@ import enum
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import kubernetes.client
 import kubernetes.config
@@ -51,6 +51,15 @@ class Outcome(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+
+
+class Ops(NamedTuple):
+    """The client's calls on one kind, on dicts, each taking the namespace first."""
+
+    read: Callable[[str, str], dict[str, Any]]  # (namespace, name)
+    create: Callable[[str, Mapping[str, Any]], dict[str, Any]]  # (namespace, body)
+    patch: Callable[[str, str, Mapping[str, Any]], dict[str, Any]]  # (namespace, name, patch)
+    delete: Callable[[str, str], dict[str, Any]]  # (namespace, name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +108,7 @@ def _dig(obj: Mapping[str, Any], path: tuple[str, ...]) -> bool:
 
 def _with_removals(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
     """The merge patch: the desired object, plus a null for each field that must go."""
-    patch = json.loads(json.dumps(desired))
+    patch: dict[str, Any] = json.loads(json.dumps(desired))
     for path in MUST_BE_ABSENT.get(desired["kind"], ()):
         if _dig(live, path):
             node = patch
@@ -122,10 +131,11 @@ class Api:
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         response = fn(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
-        return json.loads(response.data)
+        found: dict[str, Any] = json.loads(response.data)
+        return found
 
-    def _ops(self, kind: str) -> tuple[Callable[..., Any], ...]:
-        """(read, create, patch, delete) for a kind, each taking (namespace, name/body, ...)."""
+    def _ops(self, kind: str) -> Ops:
+        """The calls on a kind the operator manages."""
         if kind in _TYPED_KINDS:
             api = getattr(self, _TYPED_KINDS[kind][0])
             noun = _TYPED_KINDS[kind][1]
@@ -133,7 +143,7 @@ class Api:
                 getattr(api, f"{verb}_namespaced_{noun}")
                 for verb in ("read", "create", "patch", "delete")
             )
-            return (
+            return Ops(
                 lambda ns, name: self._call(read, name, ns),
                 lambda ns, body: self._call(create, ns, body),
                 lambda ns, name, body: self._call(patch, name, ns, body, _content_type=MERGE_PATCH),
@@ -142,7 +152,7 @@ class Api:
         if kind == "ServiceMonitor":
             cu = self.custom
             where = (c.MONITORING_GROUP, c.MONITORING_VERSION)
-            return (
+            return Ops(
                 lambda ns, name: self._call(
                     cu.get_namespaced_custom_object, *where, ns, c.SERVICE_MONITORS, name
                 ),
@@ -166,7 +176,7 @@ class Api:
 
     def read(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return self._ops(kind)[0](namespace, name)
+            return self._ops(kind).read(namespace, name)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -175,7 +185,7 @@ class Api:
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         """Delete an object; False if it was already gone."""
         try:
-            self._ops(kind)[3](namespace, name)
+            self._ops(kind).delete(namespace, name)
         except ApiException as exc:
             if exc.status == 404:
                 return False
@@ -196,23 +206,23 @@ class Api:
         and nothing is written), or None.
         """
         kind, meta = desired["kind"], desired["metadata"]
-        read, create, patch, _ = self._ops(kind)
+        ops = self._ops(kind)
         namespace, name = meta["namespace"], meta["name"]
         if live is ...:
             live = self.read(kind, namespace, name)
         if live is None:
             try:
-                return Applied(Outcome.CREATED, create(namespace, dict(desired)), None)
+                return Applied(Outcome.CREATED, ops.create(namespace, dict(desired)), None)
             except ApiException as exc:
                 if exc.status != 409:  # 409: created meanwhile (e.g. by a concurrent handler)
                     raise
-            live = read(namespace, name)
+            live = ops.read(namespace, name)
         if (problem := conflict(live)) is not None:
             raise Conflict(problem)
         absent = all(not _dig(live, path) for path in MUST_BE_ABSENT.get(kind, ()))
         if matches(desired, live) and absent:
             return Applied(Outcome.UNCHANGED, live, live)
-        patched = patch(namespace, name, _with_removals(desired, live))
+        patched = ops.patch(namespace, name, _with_removals(desired, live))
         return Applied(Outcome.UPDATED, patched, live)
 
     def has_api(self, group: str, version: str) -> bool:

@@ -1,31 +1,30 @@
-"""Kopf handlers: thin wiring from events to reconcile.py.
+"""Kopf handlers: thin wiring from events to passes.py.
 
 Run with ``python -m watcher_operator`` (see __main__.py), which runs ``kopf run`` on this module.
 
 Each WatcherInstance has one reconciler (a Kopf daemon) that does all the work for it, one pass at
-a time: apply the children, then write status. It is woken by a spec change, by any change of the
-instance's Deployment (its readiness, an edit, its deletion), and otherwise runs every
-repair_interval seconds, which repairs drift in children nobody watches (a deleted Service).
+a time (passes.py: apply the children, write status, publish the routing table). It is woken by a
+spec change, by any change of the instance's Deployment (its readiness, an edit, its deletion),
+and otherwise runs every repair_interval seconds, which repairs drift in children nobody watches
+(a deleted Service).
 One writer per instance means a status can never be overwritten by an older one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import copy
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import kopf
-import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from watcher_operator import apply, metrics, ownership, reconcile, routes, status
+from watcher_operator import apply, metrics, passes, publish, routes
 from watcher_operator import conventions as c
 from watcher_operator.config import Settings
 from watcher_operator.policy import Policy
+from watcher_operator.routes import Route
 
 # Read at import: Kopf imports this module after its own command line is parsed.
 SETTINGS = Settings.from_env()
@@ -33,16 +32,32 @@ POLICY = Policy(
     allowed_images=SETTINGS.allowed_images, reserved_names=frozenset(SETTINGS.reserved_names)
 )
 METRICS = metrics.Metrics()
-# How soon a pass that failed on an API error is retried (seconds).
-RETRY_DELAY = 10.0
-# How often a deleted instance recomputes the routing table when others write it meanwhile.
-WITHDRAW_ATTEMPTS = 10
 # How often the instances of a namespace being deleted are looked at (seconds).
 FINALIZER_POLL = 1.0
 # How long a stopping reconciler may take to finish its pass before Kopf re-checks later.
 INSTANT_EXIT_TIMEOUT = 5.0
 
-Key = tuple[str, str]
+Key = metrics.Key
+
+
+class Claim(NamedTuple):
+    """An instance claiming a classDiv; the oldest claim (ties broken by name) is served."""
+
+    created: str  # metadata.creationTimestamp (RFC 3339, so ordered as text)
+    name: str
+
+
+# (namespace, classDiv) -> the instances claiming it; namespace -> (name, route) of each routed one.
+ClassIndex = kopf.Index[tuple[str, Any], Claim]
+RouteIndex = kopf.Index[str, tuple[str, Route]]
+
+
+def namespaced(namespace: str | None) -> str:
+    """The namespace Kopf passes for WatcherInstances and Deployments: never None (they are
+    namespaced), though Kopf's signatures allow it for cluster-scoped kinds."""
+    if namespace is None:
+        raise kopf.PermanentError("a namespaced object came without its namespace")
+    return namespace
 
 
 @kopf.on.startup()
@@ -79,86 +94,42 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 
 @kopf.index(c.GROUP, c.VERSION, c.PLURAL)
 def class_index(
-    namespace: str, name: str, spec: Mapping[str, Any], meta: Mapping[str, Any], **_: Any
-) -> dict[tuple[str, Any], tuple[str, str]]:
-    """(namespace, classDiv) -> (creationTimestamp, name) of every instance claiming it.
+    namespace: str | None, name: str, spec: Mapping[str, Any], meta: Mapping[str, Any], **_: Any
+) -> dict[tuple[str, Any], Claim]:
+    """(namespace, classDiv) -> the claim of every instance claiming it.
 
     An instance being deleted claims nothing: its children are going, another may take over.
     """
     if meta.get("deletionTimestamp"):
         return {}
-    return {(namespace, spec.get("classDiv")): (meta.get("creationTimestamp") or "", name)}
+    key = (namespaced(namespace), spec.get("classDiv"))
+    return {key: Claim(str(meta.get("creationTimestamp") or ""), name)}
 
 
 @kopf.index(c.GROUP, c.VERSION, c.PLURAL)
 def route_index(
-    namespace: str,
+    namespace: str | None,
     name: str,
     spec: Mapping[str, Any],
     status: Mapping[str, Any],
     meta: Mapping[str, Any],
     **_: Any,
-) -> dict[str, tuple[str, tuple[str, str]]]:
-    """namespace -> (name, (classDiv, serviceURL)) of every instance that should get traffic."""
+) -> dict[str, tuple[str, Route]]:
+    """namespace -> (name, route) of every instance that should get traffic."""
     found = routes.entry(spec, status, meta)
-    return {namespace: (name, found)} if found else {}
+    return {namespaced(namespace): (name, found)} if found else {}
 
 
-def _routes_conflict(found: Mapping[str, Any]) -> str | None:
-    return ownership.labelled_conflict(found, routes.LABELS)
+def other_routes(index: RouteIndex, namespace: str, name: str) -> list[Route]:
+    """The routes of the namespace's instances but ``name``, as indexed."""
+    return [route for other, route in index.get(namespace, []) if other != name]
 
 
-def publish_routes(
-    api: apply.Api, index: kopf.Index, namespace: str, name: str, own: tuple[str, str] | None
-) -> bool:
-    """Write the namespace's routing table: the other instances as indexed, this one as it is now
-    (the index learns of this instance's newest status only when the watch brings it back).
-
-    True when this instance's own route was added by this write.
-    """
-    others = [found for other, found in index.get(namespace, []) if other != name]
-    table = routes.config_map(namespace, routes.table([*others, own]))
-    applied = api.ensure(
-        table,
-        conflict=_routes_conflict,
-    )
-    return own is not None and routes.routed(applied.before, own) != routes.routed(
-        applied.live, own
-    )
-
-
-def withdraw_route(api: apply.Api, namespace: str, name: str) -> None:
-    """The routing table without a deleted instance, from the instances as listed now (not the
-    index, which may not know yet that others are being deleted too), written only over the
-    version it was computed against. Of instances deleted together, the last one's write thus
-    removes them all: no class stays routed with nobody left to correct it."""
-    for _ in range(WITHDRAW_ATTEMPTS):
-        entries = [
-            routes.entry(item.get("spec"), item.get("status"), item.get("metadata"))
-            for item in api.list_instances(namespace)
-            if item["metadata"]["name"] != name
-        ]
-        table = routes.config_map(namespace, routes.table(entries))
-        live = api.read("ConfigMap", namespace, routes.CONFIG_MAP)
-        if live is not None:
-            table["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-        try:
-            api.ensure(
-                table,
-                live,
-                conflict=_routes_conflict,
-            )
-            return
-        except ApiException as exc:
-            if exc.status != 409:  # 409: written meanwhile; computed again
-                raise
-
-
-def class_owner(index: kopf.Index, namespace: str, class_div: Any) -> str | None:
+def class_owner(index: ClassIndex, namespace: str, class_div: Any) -> str | None:
     """The oldest instance (ties broken by name) claiming a classDiv is the one serving it."""
     key = (namespace, class_div)
     claims = sorted(index[key]) if key in index else []
-    return claims[0][1] if claims else None
+    return claims[0].name if claims else None
 
 
 def _wakeup(memo: kopf.Memo, key: Key) -> asyncio.Event:
@@ -167,13 +138,13 @@ def _wakeup(memo: kopf.Memo, key: Key) -> asyncio.Event:
 
 
 @kopf.on.update(c.GROUP, c.VERSION, c.PLURAL, field="spec")
-async def spec_changed(namespace: str, name: str, memo: kopf.Memo, **_: Any) -> None:
-    _wakeup(memo, (namespace, name)).set()
+async def spec_changed(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
+    _wakeup(memo, (namespaced(namespace), name)).set()
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={c.LABEL_MANAGED_BY: c.MANAGED_BY})
 async def deployment_changed(
-    namespace: str, labels: Mapping[str, str], memo: kopf.Memo, **_: Any
+    namespace: str | None, labels: Mapping[str, str], memo: kopf.Memo, **_: Any
 ) -> None:
     """Readiness, an edit or a deletion of a Deployment: its instance's reconciler looks now."""
     wakeup = memo.wakeups.get((namespace, labels.get(c.LABEL_INSTANCE)))
@@ -221,25 +192,6 @@ async def _release_finalizers(memo: kopf.Memo, namespace: str, logger: kopf.Logg
         memo.releasing.pop(namespace, None)
 
 
-def _failure(exc: Exception, logger: kopf.Logger) -> tuple[str, str]:
-    """(reason, message) of a pass that raised ``exc``; logged and counted once here."""
-    METRICS.reconciles.labels(result="failed").inc()
-    if isinstance(exc, ApiException):
-        METRICS.api_errors.labels(code=str(exc.status or "none")).inc()
-        message = f"API request failed: {exc.status} {exc.reason}"
-        logger.warning(f"{message}; retrying in {RETRY_DELAY:g}s: {exc.body}")
-        return status.APPLY_FAILED, message
-    if isinstance(exc, apply.Conflict):
-        # Created by someone else between a read and a write: left alone.
-        logger.warning(f"{exc}; looking again in {RETRY_DELAY:g}s")
-        return status.NAME_CONFLICT, str(exc)
-    if isinstance(exc, OSError | urllib3.exceptions.HTTPError):
-        METRICS.api_errors.labels(code="none").inc()  # no answer at all
-    message = f"Reconciliation failed: {exc.__class__.__name__}: {exc}"
-    logger.exception(f"{message}; retrying in {RETRY_DELAY:g}s")
-    return status.APPLY_FAILED, message
-
-
 async def _sleep(wakeup: asyncio.Event, stopped: kopf.DaemonStopped, delay: float) -> None:
     """Until woken, stopped, or ``delay`` seconds have passed."""
     waits = {asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stopped.wait())}
@@ -263,79 +215,49 @@ async def _sleep(wakeup: asyncio.Event, stopped: kopf.DaemonStopped, delay: floa
 )
 async def reconciler(
     body: kopf.Body,
-    namespace: str,
+    namespace: str | None,
     name: str,
     memo: kopf.Memo,
-    class_index: kopf.Index,
-    route_index: kopf.Index,
     stopped: kopf.DaemonStopped,
     logger: kopf.Logger,
-    **_: Any,
+    **kwargs: Any,
 ) -> None:
+    namespace = namespaced(namespace)
+    # Kopf passes each index as a keyword named after its function (typed by Kopf as **kwargs).
+    class_claims: ClassIndex = kwargs["class_index"]
+    routed: RouteIndex = kwargs["route_index"]
     key = (namespace, name)
     wakeup = _wakeup(memo, key)
-    # Nobody else writes status: what this loop wrote last is the current status, even before
-    # the watch brings it back in ``body`` (a live view Kopf keeps up to date).
-    current: dict[str, Any] = copy.deepcopy(dict(body.get("status") or {}))
-    failure = ""
+    instance = passes.Reconciler(
+        memo.api,
+        namespace,
+        name,
+        current=body.get("status"),
+        settings=SETTINGS,
+        policy=POLICY,
+        logger=logger,
+    )
     try:
         while not stopped and namespace not in memo.terminating:
             wakeup.clear()
-            raw = copy.deepcopy(dict(body))
-            raw["status"] = current
-            owner = class_owner(class_index, namespace, (raw.get("spec") or {}).get("classDiv"))
             started = time.monotonic()
-            try:
-                result = await asyncio.to_thread(
-                    reconcile.reconcile,
-                    memo.api,
-                    raw,
-                    default_image=SETTINGS.default_image,
-                    class_owner=owner,
-                    policy=POLICY,
-                    litestream_image=SETTINGS.litestream_image,
-                )
-                for event in result.events:
-                    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-                if status.differs(result.status, current):
-                    await asyncio.to_thread(
-                        memo.api.patch_instance_status, namespace, name, result.status
-                    )
-                    current = {**current, **result.status}
-                own_route = routes.entry(raw.get("spec"), current, body.get("metadata"))
-                if await asyncio.to_thread(
-                    publish_routes, memo.api, route_index, namespace, name, own_route
-                ):
-                    assert own_route is not None
-                    kopf.event(
-                        body,
-                        type="Normal",
-                        reason="Routed",
-                        message=f"ConfigMap {routes.CONFIG_MAP} sends class {own_route[0]} to "
-                        f"{own_route[1]}",
-                    )
-                failure, delay = "", SETTINGS.repair_interval
-                refused = status.refusal_in(current, current.get("observedGeneration", 0))
-                METRICS.reconciles.labels(result="refused" if refused else "applied").inc()
-            except Exception as exc:  # the API refused, or was unreachable: retry, keep going
-                reason, message = _failure(exc, logger)
-                if message != failure:  # said once, not on every retry
-                    kopf.event(body, type="Warning", reason=reason, message=message[:1000])
-                failure, delay = message, min(RETRY_DELAY, SETTINGS.repair_interval)
-                generation = body.get("metadata", {}).get("generation", 1)
-                marked = status.failed(
-                    current, generation=generation, message=message[:1000], reason=reason
-                )
-                if status.differs(marked, current):
-                    with contextlib.suppress(Exception):  # the API may be down altogether
-                        await asyncio.to_thread(
-                            memo.api.patch_instance_status, namespace, name, marked
-                        )
-                        current = {**current, **marked}
-            METRICS.duration.observe(time.monotonic() - started)
-            if current.get("phase"):
-                METRICS.phases[key] = current["phase"]
-            await _sleep(wakeup, stopped, delay)
+            done = await instance.run(
+                body,
+                class_owner=class_owner(
+                    class_claims, namespace, (body.get("spec") or {}).get("classDiv")
+                ),
+                others=lambda: other_routes(routed, namespace, name),
+            )
+            for event in done.events:
+                kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+            METRICS.record_pass(
+                key,
+                done.result,
+                time.monotonic() - started,
+                phase=done.phase,
+                api_error=done.api_error,
+            )
+            await _sleep(wakeup, stopped, done.delay)
     finally:
         METRICS.phases.pop(key, None)
         # Deleted (or the operator is stopping). Deleted: the gateway must stop sending this
@@ -343,7 +265,7 @@ async def reconciler(
         # the table with it, is going).
         if body.get("metadata", {}).get("deletionTimestamp") and namespace not in memo.terminating:
             try:
-                await asyncio.to_thread(withdraw_route, memo.api, namespace, name)
+                await asyncio.to_thread(publish.withdraw_route, memo.api, namespace, name)
             except Exception as exc:  # the others' passes converge, if any is left
                 logger.warning(f"Could not take class out of {routes.CONFIG_MAP}: {exc}")
         # An instance that was refused the same classDiv may serve it now: let the others in

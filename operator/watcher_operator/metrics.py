@@ -16,10 +16,14 @@ RESULTS = ("applied", "refused", "failed")
 BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+# (namespace, name) of an instance.
+Key = tuple[str, str]
+
+
 class _Phases:
     """watcher_operator_instances{phase}: what each reconciler last wrote, counted at scrape."""
 
-    def __init__(self, phases: Mapping[object, str]) -> None:
+    def __init__(self, phases: Mapping[Key, str]) -> None:
         self.phases = phases
 
     def collect(self) -> Iterator[Metric]:
@@ -61,9 +65,21 @@ class Metrics:
         for result in RESULTS:
             self.reconciles.labels(result=result)
         # (namespace, name) -> phase of every instance being reconciled.
-        self.phases: dict[tuple[str, str], str] = {}
+        self.phases: dict[Key, str] = {}
         self.registry.register(_Phases(self.phases))
         self.served_on: int | None = None
+
+    def record_pass(
+        self, key: Key, result: str, seconds: float, *, phase: str, api_error: str | None
+    ) -> None:
+        """One reconciliation pass of instance ``key``: its result, duration, the phase it left
+        the instance in ('' if none yet), and the status code of the API error that failed it."""
+        self.reconciles.labels(result=result).inc()
+        if api_error is not None:
+            self.api_errors.labels(code=api_error).inc()
+        self.duration.observe(seconds)
+        if phase:
+            self.phases[key] = phase
 
     def serve(self, port: int) -> None:
         """Start the /metrics server (a thread) once per process."""

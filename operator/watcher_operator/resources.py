@@ -236,11 +236,12 @@ def litestream_config(backup: Backup, *, replica_url: str, db_path: str = c.DB_P
         },
         "logging": {"level": "info", "type": "json", "stderr": True},
     }
+    body: str = yaml.safe_dump(config, sort_keys=False)
     return (
         "# Written by the watcher operator from spec.backup; it rewrites any edit.\n"
         f"# syncInterval {backup.sync_interval} = WAL checked every {monitor} + uploaded every"
         f" {sync} + {headroom} for the upload.\n"
-    ) + yaml.safe_dump(config, sort_keys=False)
+    ) + body
 
 
 def backup_config_map(

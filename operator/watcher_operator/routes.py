@@ -9,16 +9,16 @@ back" — rather than 404 "no instance serves this class". A refused (Degraded) 
 listed: it serves nothing, and a duplicate must not steal its class.
 
 Every instance's reconciler publishes the whole table after each pass, from the operator's index
-of all instances plus its own latest status, and removes itself when it stops for a deletion.
-Concurrent publishers converge: each writes the table as it sees it now, and the next pass of
-any of them (at most repair_interval later) corrects a stale view.
+of all instances plus its own latest status, and removes itself when it stops for a deletion
+(publish.py writes it). Concurrent publishers converge: each writes the table as it sees it now,
+and the next pass of any of them (at most repair_interval later) corrects a stale view.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from watcher_operator import conventions as c
 
@@ -30,22 +30,29 @@ ROUTED_PHASES = ("Pending", "Progressing", "Ready", "Paused")
 LABELS = {c.LABEL_NAME: c.APP_NAME, c.LABEL_COMPONENT: COMPONENT, c.LABEL_MANAGED_BY: c.MANAGED_BY}
 
 
+class Route(NamedTuple):
+    """One line of the table: the gateway sends class ``class_div`` to ``url``."""
+
+    class_div: str
+    url: str
+
+
 def entry(
     spec: Mapping[str, Any] | None,
     status: Mapping[str, Any] | None,
     meta: Mapping[str, Any] | None,
-) -> tuple[str, str] | None:
-    """(classDiv, serviceURL) of an instance that should receive traffic, else None."""
+) -> Route | None:
+    """The route of an instance that should receive traffic, else None."""
     if (meta or {}).get("deletionTimestamp"):
         return None
     status = status or {}
     class_div, url = (spec or {}).get("classDiv"), status.get("serviceURL")
     if status.get("phase") not in ROUTED_PHASES or not class_div or not url:
         return None
-    return class_div, url
+    return Route(str(class_div), str(url))
 
 
-def table(entries: Iterable[tuple[str, str] | None]) -> dict[str, str]:
+def table(entries: Iterable[Route | None]) -> dict[str, str]:
     """The routing table, sorted by class; a second instance for a class is refused (so never
     listed), but should two claim it the first in sorted order wins, deterministically."""
     routes: dict[str, str] = {}
@@ -68,10 +75,13 @@ def config_map(namespace: str, routes: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def routed(config_map: Mapping[str, Any] | None, route: tuple[str, str]) -> bool:
+def routed(config_map: Mapping[str, Any] | None, route: Route) -> bool:
     """Whether a live routing-table ConfigMap sends `route`'s class to its URL."""
     raw = ((config_map or {}).get("data") or {}).get(KEY)
-    try:
-        return bool(raw) and json.loads(raw).get(route[0]) == route[1]
-    except (ValueError, AttributeError):
+    if not isinstance(raw, str) or not raw:
         return False
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(found, dict) and found.get(route.class_div) == route.url

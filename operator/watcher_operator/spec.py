@@ -133,9 +133,10 @@ def quantity(value: Any) -> Decimal | None:
     if isinstance(value, str) and not QUANTITY.match(value):
         return None
     try:
-        return parse_quantity(value)
+        amount: Decimal = parse_quantity(value)
     except ValueError:
         return None
+    return amount
 
 
 def check_name(name: str) -> list[str]:
@@ -311,7 +312,7 @@ def _parse_snapshots(raw: Mapping[str, Any]) -> tuple[Snapshots | None, list[str
             f"spec.snapshots.subPath {sub_path!r} must be a relative path inside the volume "
             "(no leading /, no empty or .. segments)"
         )
-    if problems:
+    if problems or not isinstance(claim, str):  # (a claim that is no str is a problem above)
         return None, problems
     return Snapshots(claim_name=claim, sub_path=sub_path), []
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 CONDITION_TYPES = ("Ready", "Progressing", "Degraded", "BackupReady")
 
@@ -60,23 +60,42 @@ class BackupState:
     claim_found: bool = True
 
 
-def backup_condition(state: BackupState) -> tuple[str, str, str]:
-    """(status, reason, message) of BackupReady.
+class Said(NamedTuple):
+    """What a condition says: its status ('True', 'False', 'Unknown'), reason and message."""
+
+    status: str
+    reason: str
+    message: str
+
+
+class Rollout(NamedTuple):
+    """Where a Deployment that should be running stands."""
+
+    phase: str
+    reason: str
+    message: str
+    ready_replicas: int
+
+
+def backup_condition(state: BackupState) -> Said:
+    """What BackupReady says.
 
     It says whether replication can run as configured: the Secret and the claim it needs
     exist. It cannot see uploads succeed (the sidecar's log and Litestream's own metrics do).
     """
     if not state.enabled:
-        return "False", "BackupDisabled", "spec.backup.enabled is false: nothing is replicated."
+        return Said(
+            "False", "BackupDisabled", "spec.backup.enabled is false: nothing is replicated."
+        )
     if not state.claim_found:
-        return (
+        return Said(
             "False",
             "ClaimMissing",
             f"PersistentVolumeClaim {state.claim} of the file:// replica does not exist; the "
             "pod cannot start until it does.",
         )
     if state.secret and state.secret_found is False:
-        return (
+        return Said(
             "False",
             "SecretMissing",
             f"Secret {state.secret} (keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) does not "
@@ -84,13 +103,13 @@ def backup_condition(state: BackupState) -> tuple[str, str, str]:
             "pod restarts with the credentials once it exists.",
         )
     if state.secret and state.secret_found is None:
-        return (
+        return Said(
             "Unknown",
             "SecretNotChecked",
             f"The operator may not read Secret {state.secret}'s metadata (RBAC), so it cannot "
             "tell whether the credentials exist.",
         )
-    return (
+    return Said(
         "True",
         "ReplicaConfigured",
         f"Litestream replicates the database to {state.replica_url} every "
@@ -115,8 +134,8 @@ def refusal_in(status: Mapping[str, Any], generation: int) -> Refusal | None:
     return None
 
 
-def _deployment_state(deployment: Mapping[str, Any]) -> tuple[str, str, str, int]:
-    """(phase, reason, message, ready replicas) of a Deployment that should be running."""
+def _rollout(deployment: Mapping[str, Any]) -> Rollout:
+    """Where a Deployment that should be running stands."""
     meta = deployment.get("metadata") or {}
     spec = deployment.get("spec") or {}
     status = deployment.get("status") or {}
@@ -129,13 +148,17 @@ def _deployment_state(deployment: Mapping[str, Any]) -> tuple[str, str, str, int
         if condition.get("type") == "Progressing" and condition.get("reason") == (
             "ProgressDeadlineExceeded"
         ):
-            return "Degraded", "RolloutStalled", condition.get("message") or name, ready
+            return Rollout("Degraded", "RolloutStalled", condition.get("message") or name, ready)
     observed = status.get("observedGeneration")
     if observed is None or observed < meta.get("generation", 0):
-        return "Pending", "DeploymentPending", f"{name} has not reported on its spec yet", ready
+        return Rollout(
+            "Pending", "DeploymentPending", f"{name} has not reported on its spec yet", ready
+        )
     if ready >= wanted and updated >= wanted and total <= wanted:
-        return "Ready", "DeploymentReady", f"{name} has {ready}/{wanted} ready replicas", ready
-    return (
+        return Rollout(
+            "Ready", "DeploymentReady", f"{name} has {ready}/{wanted} ready replicas", ready
+        )
+    return Rollout(
         "Progressing",
         "RolloutInProgress",
         f"{name} has {ready}/{wanted} ready and {updated}/{wanted} updated replicas",
@@ -157,43 +180,47 @@ def compute(
 ) -> dict[str, Any]:
     """The whole status (every field the operator owns), to be written as is."""
     ready_replicas = ((deployment or {}).get("status") or {}).get("readyReplicas") or 0
-    # (status, reason, message) of Ready, Progressing, Degraded.
+    conditions: dict[str, Said]  # Ready, Progressing, Degraded (and BackupReady)
     if refusal is not None:
         phase = "Degraded"
         conditions = {
-            "Ready": ("False", refusal.reason, "The spec was refused; see the Degraded condition."),
-            "Progressing": ("False", refusal.reason, "Nothing is applied until the spec is fixed."),
-            "Degraded": ("True", refusal.reason, refusal.message),
+            "Ready": Said(
+                "False", refusal.reason, "The spec was refused; see the Degraded condition."
+            ),
+            "Progressing": Said(
+                "False", refusal.reason, "Nothing is applied until the spec is fixed."
+            ),
+            "Degraded": Said("True", refusal.reason, refusal.message),
         }
     elif deployment is None:
         phase = "Pending"
         conditions = {
-            "Ready": ("False", "DeploymentMissing", "The Deployment does not exist yet."),
-            "Progressing": ("True", "DeploymentMissing", "The Deployment does not exist yet."),
-            "Degraded": ("False", "AsExpected", ""),
+            "Ready": Said("False", "DeploymentMissing", "The Deployment does not exist yet."),
+            "Progressing": Said("True", "DeploymentMissing", "The Deployment does not exist yet."),
+            "Degraded": Said("False", "AsExpected", ""),
         }
     elif paused:
         phase = "Paused"
         scaling = ready_replicas > 0
         conditions = {
-            "Ready": ("False", "Paused", "spec.paused is true: scaled to 0, data kept."),
-            "Progressing": (
+            "Ready": Said("False", "Paused", "spec.paused is true: scaled to 0, data kept."),
+            "Progressing": Said(
                 "True" if scaling else "False",
                 "ScalingDown" if scaling else "Paused",
                 f"{ready_replicas} replica(s) still running." if scaling else "",
             ),
-            "Degraded": ("False", "AsExpected", ""),
+            "Degraded": Said("False", "AsExpected", ""),
         }
     else:
-        phase, reason, message, ready_replicas = _deployment_state(deployment)
+        phase, reason, message, ready_replicas = _rollout(deployment)
         conditions = {
-            "Ready": ("True" if phase == "Ready" else "False", reason, message),
-            "Progressing": (
+            "Ready": Said("True" if phase == "Ready" else "False", reason, message),
+            "Progressing": Said(
                 "True" if phase in ("Pending", "Progressing") else "False",
                 "RolloutComplete" if phase == "Ready" else reason,
                 message,
             ),
-            "Degraded": (
+            "Degraded": Said(
                 "True" if phase == "Degraded" else "False",
                 reason if phase == "Degraded" else "AsExpected",
                 message if phase == "Degraded" else "",

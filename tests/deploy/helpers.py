@@ -49,13 +49,14 @@ def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def render_text(
     *,
     release: str = RELEASE,
+    chart: Path = CHART,
     namespace: str = NAMESPACE,
     values: Iterable[Path] = (),
     sets: Iterable[str] = (),
     api_versions: Iterable[str] = (),
     include_crds: bool = False,
 ) -> str:
-    args = ["template", release, str(CHART), "--namespace", namespace]
+    args = ["template", release, str(chart), "--namespace", namespace]
     for path in values:
         args += ["--values", str(path)]
     for assignment in sets:

@@ -10,15 +10,13 @@ ServiceMonitor: no pinned package ships the Prometheus operator's CRD, so this i
 of the fields JCode Watcher uses, typed as monitoring.coreos.com/v1 types them, and closed: a field
 outside it (or misspelt) is an error here, even where the real CRD would accept it.
 
-``python -m tests.deploy.schemas`` rewrites the chart's values.schema.json ``instances`` item from
-the CRD (a test fails until it is in step).
+``instance_values_schema`` is the chart's values.schema.json ``instances`` item, made from the CRD
+by `make manifests` (tests/deploy/generate.py).
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,8 @@ from watcher_operator import conventions as c
 from watcher_operator import spec as instance_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-CRD_PATH = ROOT / "manifests" / "crd.yaml"
-VALUES_SCHEMA_PATH = ROOT / "charts" / "jcode-watcher" / "values.schema.json"
+# The CRD's one source (manifests/crd.yaml is its generated copy).
+CRD_PATH = ROOT / "charts" / "jcode-watcher" / "crds" / "watcherinstances.yaml"
 
 INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
 DURATION = (
@@ -180,14 +178,3 @@ def instance_values_schema(crd: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     spec["required"] = ["name", *spec.get("required", [])]
     return spec
-
-
-def main() -> int:
-    values_schema = json.loads(VALUES_SCHEMA_PATH.read_text())
-    values_schema["properties"]["instances"]["items"] = instance_values_schema()
-    VALUES_SCHEMA_PATH.write_text(json.dumps(values_schema, indent=2, ensure_ascii=False) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

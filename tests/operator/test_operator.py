@@ -30,7 +30,7 @@ from tests.operator.helpers import (
     eventually,
     instance_status,
 )
-from watcher_operator import apply
+from watcher_operator import apply, publish, routes
 from watcher_operator import conventions as c
 
 DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/ns1/deployments/watcher-os-1"
@@ -146,11 +146,9 @@ async def test_a_namespace_being_deleted_is_released_then_served_again(
 
 
 async def test_instances_deleted_together_leave_no_route_behind(apiserver: ApiServer) -> None:
-    """handlers.withdraw_route, as each deleted instance's reconciler runs it when it stops: from
+    """publish.withdraw_route, as each deleted instance's reconciler runs it when it stops: from
     the instances as listed then, so the last one to go leaves an empty table even when the
     others' deletion is not indexed yet (found by tests/e2e: a class stayed routed)."""
-    from watcher_operator import handlers, routes  # after the settings, as in api_errors
-
     configuration = kubernetes.client.Configuration(host=str(apiserver.url).rstrip("/"))
     api = apply.Api(kubernetes.client.ApiClient(configuration), timeout=10)
     urls = {name: f"http://watcher-{name}.ns1.svc:3000" for name in ("os-1", "ds-2")}
@@ -160,18 +158,18 @@ async def test_instances_deleted_together_leave_no_route_behind(apiserver: ApiSe
         status = {"status": {"phase": "Ready", "serviceURL": url}}
         apiserver.patch_object(INSTANCES, "ns1", name, status, subresource="status")
     table = routes.config_map("ns1", {"ds-2": urls["ds-2"], "os-1": urls["os-1"]})
-    await asyncio.to_thread(api.ensure, table, conflict=handlers._routes_conflict)
+    await asyncio.to_thread(api.ensure, table, conflict=publish.conflict)
 
     def routed() -> dict[str, str]:
         found = apiserver.read_object(CONFIG_MAPS, "ns1", routes.CONFIG_MAP)
         return json.loads(found["data"][routes.KEY])
 
     apiserver.delete_object(INSTANCES, "ns1", "os-1")
-    await asyncio.to_thread(handlers.withdraw_route, api, "ns1", "os-1")
+    await asyncio.to_thread(publish.withdraw_route, api, "ns1", "os-1")
     assert routed() == {"ds-2": urls["ds-2"]}  # ds-2 still serves
     # ds-2 is deleted too; whichever of the two writes last, nothing is left.
     apiserver.delete_object(INSTANCES, "ns1", "ds-2")
-    await asyncio.to_thread(handlers.withdraw_route, api, "ns1", "os-1")
+    await asyncio.to_thread(publish.withdraw_route, api, "ns1", "os-1")
     assert routed() == {}
-    await asyncio.to_thread(handlers.withdraw_route, api, "ns1", "ds-2")
+    await asyncio.to_thread(publish.withdraw_route, api, "ns1", "ds-2")
     assert routed() == {}

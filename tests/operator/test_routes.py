@@ -12,7 +12,7 @@ READY = {"phase": "Ready", "serviceURL": "http://watcher-os-1.watcher.svc:3000"}
 
 def test_accepted_instances_are_routed_until_deleted_refused_ones_never() -> None:
     spec = {"classDiv": "os-1"}
-    route = ("os-1", READY["serviceURL"])
+    route = routes.Route("os-1", READY["serviceURL"])
     assert routes.entry(spec, READY, {}) == route
     # Down for a while (starting, restarting, paused): the gateway answers 503, not 404.
     for phase in ("Pending", "Progressing", "Paused"):
@@ -25,7 +25,12 @@ def test_accepted_instances_are_routed_until_deleted_refused_ones_never() -> Non
 
 def test_table_is_sorted_and_one_url_per_class() -> None:
     table = routes.table(
-        [("ds-2", "http://b:3000"), None, ("os-1", "http://z:3000"), ("os-1", "http://a:3000")]
+        [
+            routes.Route("ds-2", "http://b:3000"),
+            None,
+            routes.Route("os-1", "http://z:3000"),
+            routes.Route("os-1", "http://a:3000"),
+        ]
     )
     assert list(table.items()) == [("ds-2", "http://b:3000"), ("os-1", "http://a:3000")]
 
@@ -44,7 +49,9 @@ def test_config_map_is_what_the_gateway_reads() -> None:
 
 def test_routed_reads_a_live_table() -> None:
     live = routes.config_map("w", {"os-1": "http://a:3000"})
-    assert routes.routed(live, ("os-1", "http://a:3000"))
-    assert not routes.routed(live, ("os-1", "http://b:3000"))
-    assert not routes.routed(None, ("os-1", "http://a:3000"))
-    assert not routes.routed({"data": {"routes.json": "not json"}}, ("os-1", "http://a:3000"))
+    route = routes.Route("os-1", "http://a:3000")
+    assert routes.routed(live, route)
+    assert not routes.routed(live, route._replace(url="http://b:3000"))
+    assert not routes.routed(None, route)
+    assert not routes.routed({"data": {"routes.json": "not json"}}, route)
+    assert not routes.routed({"data": {"routes.json": '["os-1"]'}}, route)
