@@ -58,8 +58,20 @@ def test_fifty_instances_become_ready(release: Release) -> None:
         cluster.get("configmap", "watcher-routes", "-n", SCALE)["data"]["routes.json"]
     )
     assert sorted(routes) == names
-    # A pass on a settled instance writes nothing: the numbers above are the whole cost.
-    assert len(made) / COUNT < 40
+    # Each child is created once per instance, and a pass on a settled instance writes nothing:
+    # writes stay near 13 per instance (4 children, 4 Events, status and routing patches).
+    created = collections.Counter(
+        (event.get("objectRef") or {}).get("resource")
+        for event in made
+        if event["verb"] == "create"
+    )
+    for resource in ("deployments", "services", "persistentvolumeclaims"):
+        assert created[resource] == COUNT, (resource, created)
+    writes = sum(verbs[verb] for verb in ("create", "update", "patch", "delete"))
+    assert writes / COUNT < 20, verbs
+    # Reads follow how many Deployment status changes the watch delivers while Pods start, which
+    # depends on timing (32 to 41 per instance seen in all, on a shared 2-core machine).
+    assert len(made) / COUNT < 50, verbs
 
 
 def test_metrics_are_scraped_from_the_deployments_port(release: Release) -> None:
