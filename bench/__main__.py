@@ -22,11 +22,9 @@ import aiohttp
 
 from bench import cpu
 from bench.data import CLASS, FIRST_STUDENT, Shape, log_rows, snapshot_rows
-from bench.harness import ingest_request, load, running_server
+from bench.harness import create_database, ingest_request, load, running_server
 from bench.pages import give_content, page_timings, render_pages
-from watcher.config import Settings
 from watcher.store.bulk import bulk_load
-from watcher.store.database import open_database
 from watcher.store.writer import INSERTS
 
 RESULTS = Path(__file__).parent / "results"
@@ -95,8 +93,7 @@ def get_request(base: str, make_path):
 
 async def seed(path: Path, shape: Shape) -> float:
     started = time.perf_counter()
-    database = await open_database(Settings(db_path=path))  # creates and migrates
-    await database.close()
+    await create_database(path)
     bulk_load(
         path,
         {
@@ -118,8 +115,7 @@ def count_rows(path: Path, table: str) -> int:
 
 async def raw_sqlite_rate(path: Path, rows: int = 100_000, batch: int = 512) -> float:
     """The storage ceiling: the writer's own INSERT (with triggers) in batches, no HTTP."""
-    database = await open_database(Settings(db_path=path))
-    await database.close()
+    await create_database(path)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = NORMAL")
     data = list(snapshot_rows(Shape(students=100, assignments=1, files=10, saves=rows // 1000)))

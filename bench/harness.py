@@ -22,6 +22,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.data import CLASS, FIRST_STUDENT, Shape
+from watcher.config import Settings
+from watcher.store.database import open_database
 
 HOST = "127.0.0.1"
 
@@ -45,6 +47,12 @@ class Server:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
         return 0
+
+
+async def create_database(path: Path) -> None:
+    """A database at `path` created and migrated by the service's own code, then closed."""
+    database = await open_database(Settings(db_path=path))
+    await database.close()
 
 
 @contextlib.asynccontextmanager
